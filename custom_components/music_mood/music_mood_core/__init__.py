@@ -1,0 +1,1 @@
+"""Pure, Home Assistant-free core of Music Mood: features, model runtime, colour, serial framing."""

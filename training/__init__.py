@@ -1,0 +1,1 @@
+"""Reproduce the Music Mood study and export models for the integration."""
