@@ -13,3 +13,23 @@ LIBROSA_CC_DIR = DATA_DIR / "librosa_cc"
 _CORE_PARENT = str(REPO_ROOT / "custom_components" / "music_mood")
 if _CORE_PARENT not in sys.path:
     sys.path.insert(0, _CORE_PARENT)
+
+
+# --- onnxruntime hiding (model runtime tests) --------------------------------------------------
+# MUSIC_MOOD_HIDE_ONNXRUNTIME=1 makes `import onnxruntime` fail, as on Home Assistant OS (musl),
+# so the numpy engine's fallback is exercised in environments that do have onnxruntime.
+import importlib.abc  # noqa: E402
+import os  # noqa: E402
+
+
+class _HideOnnxruntime(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname: str, path: object, target: object = None) -> None:
+        if fullname == "onnxruntime" or fullname.startswith("onnxruntime."):
+            raise ImportError(f"{fullname} is hidden by MUSIC_MOOD_HIDE_ONNXRUNTIME=1")
+        return None
+
+
+if os.environ.get("MUSIC_MOOD_HIDE_ONNXRUNTIME") == "1":
+    sys.meta_path.insert(0, _HideOnnxruntime())
+    for _name in [m for m in sys.modules if m == "onnxruntime" or m.startswith("onnxruntime.")]:
+        del sys.modules[_name]

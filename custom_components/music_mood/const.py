@@ -38,3 +38,50 @@ DEFAULT_LED_COUNT: Final = 30
 
 # Folder under the HA config dir where users drop their own models.
 USER_MODEL_DIR: Final = "music_mood"
+
+# --- Analyser pipeline (issue 6) ---
+DEFAULT_LOOP_FILE: Final = False
+# Audio-source probing in the config flow: how long ffmpeg may take to deliver the first audio.
+SOURCE_PROBE_TIMEOUT_S: Final = 15.0
+# Live pipeline: no audio for this long counts as a stalled stream and triggers a restart.
+STALL_TIMEOUT_S: Final = 10.0
+RESTART_BACKOFF_MIN_S: Final = 1.0
+RESTART_BACKOFF_MAX_S: Final = 60.0
+# Capture devices are written "<driver>:<device>", e.g. "pulse:default" or "alsa:hw:0".
+CAPTURE_DRIVERS: Final = ("pulse", "alsa")
+SERVICE_ANALYZE: Final = "analyze"
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ISSUE_MODEL_UNUSABLE: Final = "model_unusable"
+
+# --- Mood lighting and serial strip (issue 7) ---
+# Analyser options (options flow step "mood_lighting"): which lights follow the mood, and how.
+CONF_MOOD_LIGHTS: Final = "mood_lights"
+CONF_COLOUR_PRESET: Final = "colour_preset"
+CONF_CORNER_POSITIVE_ENERGETIC: Final = "colour_positive_energetic"
+CONF_CORNER_NEGATIVE_ENERGETIC: Final = "colour_negative_energetic"
+CONF_CORNER_NEGATIVE_CALM: Final = "colour_negative_calm"
+CONF_CORNER_POSITIVE_CALM: Final = "colour_positive_calm"
+CONF_MIN_BRIGHTNESS_PCT: Final = "min_brightness_pct"
+CONF_MAX_BRIGHTNESS_PCT: Final = "max_brightness_pct"
+CONF_SATURATION_FLOOR_PCT: Final = "saturation_floor_pct"
+CONF_HYSTERESIS_DELTA_E: Final = "hysteresis_delta_e"
+# 0 means "match the analyser's update interval", so colours glide from one reading to the next.
+CONF_TRANSITION_S: Final = "transition_seconds"
+CONF_ON_MUSIC_STOP: Final = "on_music_stop"
+ON_MUSIC_STOP_RESTORE: Final = "restore"
+ON_MUSIC_STOP_HOLD: Final = "hold"
+
+DEFAULT_MIN_BRIGHTNESS_PCT: Final = 15
+DEFAULT_MAX_BRIGHTNESS_PCT: Final = 100
+DEFAULT_SATURATION_FLOOR_PCT: Final = 35
+DEFAULT_HYSTERESIS_DELTA_E: Final = 4.0
+DEFAULT_TRANSITION_S: Final = 0.0
+DEFAULT_ON_MUSIC_STOP: Final = ON_MUSIC_STOP_RESTORE
+
+# Serial strip entries: options and timing.
+CONF_KEEPALIVE_S: Final = "keepalive_seconds"
+# Adalight firmware blanks the strip after ~15 s without a frame; resend well inside that.
+DEFAULT_KEEPALIVE_S: Final = 2.0
+DEFAULT_PROTOCOL: Final = "adalight"
+STRIP_RECONNECT_INITIAL_S: Final = 1.0
+STRIP_RECONNECT_MAX_S: Final = 60.0

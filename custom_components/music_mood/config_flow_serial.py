@@ -1,0 +1,343 @@
+"""Config and options flow steps for serial LED strips and for an analyser's mood lighting.
+
+Mixed into the integration's flows (config_flow.py): ``SerialStripConfigFlowMixin`` adds the
+``serial_strip`` and ``reconfigure_serial_strip`` steps, ``SerialStripOptionsFlow`` is a strip
+entry's options flow, ``MoodLightingOptionsMixin`` adds the analyser's ``mood_lighting`` step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.selector import (
+    ColorRGBSelector,
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+
+from .const import (
+    CONF_BAUDRATE,
+    CONF_COLOUR_PRESET,
+    CONF_ENTRY_KIND,
+    CONF_HYSTERESIS_DELTA_E,
+    CONF_KEEPALIVE_S,
+    CONF_LED_COUNT,
+    CONF_MAX_BRIGHTNESS_PCT,
+    CONF_MIN_BRIGHTNESS_PCT,
+    CONF_MOOD_LIGHTS,
+    CONF_ON_MUSIC_STOP,
+    CONF_PORT,
+    CONF_PROTOCOL,
+    CONF_SATURATION_FLOOR_PCT,
+    CONF_TRANSITION_S,
+    DEFAULT_BAUDRATE,
+    DEFAULT_HYSTERESIS_DELTA_E,
+    DEFAULT_KEEPALIVE_S,
+    DEFAULT_LED_COUNT,
+    DEFAULT_MAX_BRIGHTNESS_PCT,
+    DEFAULT_MIN_BRIGHTNESS_PCT,
+    DEFAULT_ON_MUSIC_STOP,
+    DEFAULT_PROTOCOL,
+    DEFAULT_SATURATION_FLOOR_PCT,
+    DEFAULT_TRANSITION_S,
+    ENTRY_KIND_SERIAL_STRIP,
+    ON_MUSIC_STOP_HOLD,
+    ON_MUSIC_STOP_RESTORE,
+)
+from .mood_lighting import CORNER_OPTION_KEYS, default_corner_option
+from .music_mood_core.adalight import PROTOCOLS, SerialStrip, StripError
+from .music_mood_core.colour import PRESETS
+from .strip import strip_config_from_data
+
+BAUDRATES = [9600, 57600, 115200, 230400, 460800, 500000, 921600, 1000000, 2000000]
+MAX_LED_COUNT = 10000
+
+
+def _list_serial_ports() -> list[str]:
+    from serial.tools import list_ports  # noqa: PLC0415 - only needed when the form is shown
+
+    return sorted(port.device for port in list_ports.comports())
+
+
+def _can_open(data: Mapping[str, Any]) -> str | None:
+    """Test before configure: open and close the port; the error text, or None when it opened."""
+    strip = SerialStrip(strip_config_from_data(data))
+    try:
+        strip.open()
+    except StripError as err:
+        return str(err.__cause__ or err)
+    strip.close()
+    return None
+
+
+async def _async_strip_schema(hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
+    ports = await hass.async_add_executor_job(_list_serial_ports)
+    port_default = defaults.get(CONF_PORT)
+    port_key = (
+        vol.Required(CONF_PORT)
+        if port_default is None
+        else vol.Required(CONF_PORT, default=port_default)
+    )
+    return vol.Schema(
+        {
+            # Known ports to pick from; any path or pyserial URL (socket://, rfc2217://) works too.
+            port_key: SelectSelector(
+                SelectSelectorConfig(
+                    options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                )
+            ),
+            vol.Required(
+                CONF_BAUDRATE, default=str(defaults.get(CONF_BAUDRATE, DEFAULT_BAUDRATE))
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=[str(rate) for rate in BAUDRATES],
+                    custom_value=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Required(
+                CONF_LED_COUNT, default=defaults.get(CONF_LED_COUNT, DEFAULT_LED_COUNT)
+            ): NumberSelector(
+                NumberSelectorConfig(min=1, max=MAX_LED_COUNT, step=1, mode=NumberSelectorMode.BOX)
+            ),
+            vol.Required(
+                CONF_PROTOCOL, default=defaults.get(CONF_PROTOCOL, DEFAULT_PROTOCOL)
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(PROTOCOLS),
+                    translation_key="strip_protocol",
+                    mode=SelectSelectorMode.LIST,
+                )
+            ),
+        }
+    )
+
+
+def _clean_strip_input(user_input: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Typed strip data from the form, or None when the baud rate is not a positive number."""
+    try:
+        baudrate = int(str(user_input[CONF_BAUDRATE]).strip())
+    except ValueError:
+        return None
+    if baudrate <= 0:
+        return None
+    return {
+        CONF_ENTRY_KIND: ENTRY_KIND_SERIAL_STRIP,
+        CONF_PORT: str(user_input[CONF_PORT]).strip(),
+        CONF_BAUDRATE: baudrate,
+        CONF_LED_COUNT: int(user_input[CONF_LED_COUNT]),
+        CONF_PROTOCOL: user_input[CONF_PROTOCOL],
+    }
+
+
+class SerialStripConfigFlowMixin(ConfigFlow):
+    """Adds a serial LED strip: the port is opened once before the entry is created."""
+
+    async def async_step_serial_strip(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            data = _clean_strip_input(user_input)
+            if data is None:
+                errors[CONF_BAUDRATE] = "invalid_baudrate"
+            else:
+                await self.async_set_unique_id(data[CONF_PORT])
+                if self._strip_port_taken(data[CONF_PORT], None):
+                    return self.async_abort(reason="strip_already_configured")
+                error = await self.hass.async_add_executor_job(_can_open, data)
+                if error is None:
+                    return self.async_create_entry(
+                        title=f"LED strip {data[CONF_PORT]}",
+                        data=data,
+                        options={CONF_KEEPALIVE_S: DEFAULT_KEEPALIVE_S},
+                    )
+                errors["base"] = "cannot_open_port"
+                placeholders["error"] = error
+        return self.async_show_form(
+            step_id="serial_strip",
+            data_schema=await _async_strip_schema(self.hass, user_input or {}),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure_serial_strip(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            data = _clean_strip_input(user_input)
+            if data is None:
+                errors[CONF_BAUDRATE] = "invalid_baudrate"
+            elif self._strip_port_taken(data[CONF_PORT], entry.entry_id):
+                return self.async_abort(reason="strip_already_configured")
+            else:
+                # A loaded entry already holds its own port open: that proves it opens.
+                unchanged_port = data[CONF_PORT] == entry.data[CONF_PORT] and (
+                    entry.state is ConfigEntryState.LOADED
+                )
+                error = (
+                    None
+                    if unchanged_port
+                    else await self.hass.async_add_executor_job(_can_open, data)
+                )
+                if error is None:
+                    return self.async_update_reload_and_abort(
+                        entry,
+                        unique_id=data[CONF_PORT],
+                        data_updates=data,
+                        reason="strip_reconfigured",
+                    )
+                errors["base"] = "cannot_open_port"
+                placeholders["error"] = error
+        return self.async_show_form(
+            step_id="reconfigure_serial_strip",
+            data_schema=await _async_strip_schema(self.hass, user_input or dict(entry.data)),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _strip_port_taken(self, port: str, except_entry_id: str | None) -> bool:
+        return any(
+            other.unique_id == port and other.entry_id != except_entry_id
+            for other in self._async_current_entries(include_ignore=False)
+        )
+
+
+class SerialStripOptionsFlow(OptionsFlow):
+    """How often the strip's frame is resent (Adalight firmware blanks without data)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return await self.async_step_strip_options(user_input)
+
+    async def async_step_strip_options(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        if user_input is not None:
+            return self.async_create_entry(data={**self.config_entry.options, **user_input})
+        options = self.config_entry.options
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_KEEPALIVE_S, default=options.get(CONF_KEEPALIVE_S, DEFAULT_KEEPALIVE_S)
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0.5,
+                        max=10,
+                        step=0.5,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="strip_options", data_schema=schema)
+
+
+def _percent(minimum: float = 0) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum, max=100, step=1, unit_of_measurement="%", mode=NumberSelectorMode.SLIDER
+        )
+    )
+
+
+def mood_lighting_schema(options: Mapping[str, Any]) -> vol.Schema:
+    """The mood lighting form, pre-filled from the current options."""
+    fields: dict[Any, Any] = {
+        vol.Optional(
+            CONF_MOOD_LIGHTS, default=list(options.get(CONF_MOOD_LIGHTS, []))
+        ): EntitySelector(EntitySelectorConfig(domain="light", multiple=True)),
+        vol.Required(
+            CONF_COLOUR_PRESET, default=options.get(CONF_COLOUR_PRESET, PRESETS[0])
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=list(PRESETS), translation_key="colour_preset", mode=SelectSelectorMode.LIST
+            )
+        ),
+    }
+    for key in CORNER_OPTION_KEYS:
+        fields[vol.Required(key, default=list(options.get(key, default_corner_option(key))))] = (
+            ColorRGBSelector()
+        )
+    fields.update(
+        {
+            vol.Required(
+                CONF_MIN_BRIGHTNESS_PCT,
+                default=options.get(CONF_MIN_BRIGHTNESS_PCT, DEFAULT_MIN_BRIGHTNESS_PCT),
+            ): _percent(1),
+            vol.Required(
+                CONF_MAX_BRIGHTNESS_PCT,
+                default=options.get(CONF_MAX_BRIGHTNESS_PCT, DEFAULT_MAX_BRIGHTNESS_PCT),
+            ): _percent(1),
+            vol.Required(
+                CONF_SATURATION_FLOOR_PCT,
+                default=options.get(CONF_SATURATION_FLOOR_PCT, DEFAULT_SATURATION_FLOOR_PCT),
+            ): _percent(),
+            vol.Required(
+                CONF_HYSTERESIS_DELTA_E,
+                default=options.get(CONF_HYSTERESIS_DELTA_E, DEFAULT_HYSTERESIS_DELTA_E),
+            ): NumberSelector(
+                NumberSelectorConfig(min=0, max=50, step=0.5, mode=NumberSelectorMode.BOX)
+            ),
+            vol.Required(
+                CONF_TRANSITION_S, default=options.get(CONF_TRANSITION_S, DEFAULT_TRANSITION_S)
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=0, max=10, step=0.1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Required(
+                CONF_ON_MUSIC_STOP, default=options.get(CONF_ON_MUSIC_STOP, DEFAULT_ON_MUSIC_STOP)
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        SelectOptionDict(value=ON_MUSIC_STOP_RESTORE, label=ON_MUSIC_STOP_RESTORE),
+                        SelectOptionDict(value=ON_MUSIC_STOP_HOLD, label=ON_MUSIC_STOP_HOLD),
+                    ],
+                    translation_key="on_music_stop",
+                    mode=SelectSelectorMode.LIST,
+                )
+            ),
+        }
+    )
+    return vol.Schema(fields)
+
+
+class MoodLightingOptionsMixin(OptionsFlow):
+    """The analyser's ``mood_lighting`` options step: which lights follow the music, and how."""
+
+    async def async_step_mood_lighting(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input[CONF_MIN_BRIGHTNESS_PCT] > user_input[CONF_MAX_BRIGHTNESS_PCT]:
+                errors[CONF_MIN_BRIGHTNESS_PCT] = "brightness_range"
+            else:
+                # Options are replaced as a whole: keep what the pipeline step stored.
+                return self.async_create_entry(data={**self.config_entry.options, **user_input})
+        return self.async_show_form(
+            step_id="mood_lighting",
+            data_schema=mood_lighting_schema(user_input or self.config_entry.options),
+            errors=errors,
+        )

@@ -1,0 +1,456 @@
+"""Load, validate and run a music-mood ONNX model (the file contract is in docs/ARCHITECTURE.md).
+
+Validation always uses this package's own ONNX reader and numpy executor, so a file is accepted or
+refused with the same error whichever engine then runs it. Inference uses onnxruntime when it
+imports (fast) and the numpy executor otherwise (Home Assistant OS: no onnxruntime wheel for musl).
+
+``load_model`` reads the file (blocking IO): call it in an executor. ``MoodModel.predict`` is pure
+computation, thread-safe, and also belongs off the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final, Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .features import EXTRACTOR_VERSION
+from .onnx_numpy import (
+    MAX_OPSET,
+    MIN_OPSET,
+    GraphError,
+    NumpyGraph,
+    UnsupportedOperatorError,
+    default_opset,
+    unsupported_operators,
+)
+from .onnx_proto import FLOAT, Model, ProtoError, ValueInfo, looks_like_onnx, parse_model
+
+Engine = Literal["onnxruntime", "numpy"]
+EngineChoice = Literal["auto", "numpy", "onnxruntime"]
+ModelErrorReason = Literal[
+    "not_found",
+    "unreadable",
+    "not_onnx",
+    "unsupported_operator",
+    "bad_signature",
+    "incompatible_metadata",
+]
+
+BUNDLED_MODEL_PATH: Final = Path(__file__).resolve().parent.parent / "models" / "default.onnx"
+DEFAULT_MODEL_ID: Final = "default"
+USER_MODEL_PREFIX: Final = "user/"
+MODEL_SUFFIX: Final = ".onnx"
+
+INPUT_NAME: Final = "features"
+OUTPUT_NAMES: Final = ("valence", "arousal")
+N_FEATURES: Final = 68
+MODEL_FORMAT: Final = "1"
+NORMALISATION: Final = "excerpt"
+MIN_SAMPLE_RATE: Final = 8000
+MAX_SAMPLE_RATE: Final = 48000
+MIN_IR_VERSION: Final = 3
+MAX_IR_VERSION: Final = 10
+_META: Final = "music_mood."
+_REQUIRED_METADATA: Final = (
+    "format",
+    "feature_extractor_version",
+    "sample_rate",
+    "window_s",
+    "step_s",
+    "sequence_length",
+    "hop_s",
+    "normalisation",
+)
+
+
+class ModelError(Exception):
+    """A model file that cannot be used. ``reason`` is a stable key for UI translations."""
+
+    def __init__(self, reason: ModelErrorReason, message: str) -> None:
+        super().__init__(message)
+        self.reason: ModelErrorReason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: Path
+    sample_rate: int
+    window_s: float
+    step_s: float
+    sequence_length: int
+    hop_s: float
+    feature_extractor_version: str
+    normalisation: str
+    description: str
+    training_data: str
+    scores: dict[str, Any]
+    metadata: Mapping[str, str]
+
+
+@dataclass
+class ModelChoice:
+    model_id: str
+    path: Path
+    label: str
+
+
+class _Runner(Protocol):
+    def __call__(self, features: NDArray[np.float32]) -> tuple[NDArray[np.float32], ...]: ...
+
+
+class MoodModel:
+    """A validated model ready to run. ``predict`` may be called from several threads at once."""
+
+    def __init__(self, info: ModelInfo, engine: Engine, runner: _Runner) -> None:
+        self.info = info
+        self.engine: Engine = engine
+        self._runner: _Runner | None = runner
+        self._lock = threading.Lock()
+
+    def predict(self, features: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
+        """(L, 68) or (B, L, 68) raw features -> (B, 2) float32: valence, arousal in [-1, 1]."""
+        runner = self._runner
+        if runner is None:
+            raise RuntimeError(f"model {self.info.path.name} is closed")
+        batch = np.asarray(features, dtype=np.float32)
+        if batch.ndim == 2:
+            batch = batch[np.newaxis]
+        expected = (self.info.sequence_length, N_FEATURES)
+        if batch.ndim != 3 or batch.shape[1:] != expected:
+            raise ValueError(
+                f"features must have shape {expected} or (batch, *{expected}), "
+                f"got {np.shape(features)}"
+            )
+        valence, arousal = runner(np.ascontiguousarray(batch))
+        result = np.concatenate([valence.reshape(-1, 1), arousal.reshape(-1, 1)], axis=1)
+        clipped: NDArray[np.float32] = np.clip(result, -1.0, 1.0).astype(np.float32, copy=False)
+        return clipped
+
+    def close(self) -> None:
+        """Release the engine (onnxruntime session or numpy graph); later predictions raise."""
+        with self._lock:
+            self._runner = None
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def load_model(path: Path | str, *, engine: EngineChoice = "auto") -> MoodModel:
+    """Read, validate and prepare a model. Blocking (file IO): run it in an executor.
+
+    Raises ModelError for every problem with the file. ``engine="onnxruntime"`` raises ImportError
+    when onnxruntime is not installed; ``"auto"`` falls back to numpy instead.
+    """
+    path = Path(path)
+    data = _read(path)
+    model = _parse(path, data)
+    graph = _validate_graph(path, model)
+    info = _validate_metadata(path, model)
+    _validate_signature(path, model, info)
+    numpy_runner = _numpy_runner(graph)
+    _probe(path, numpy_runner, info)
+
+    ort = _import_onnxruntime() if engine in ("auto", "onnxruntime") else None
+    if engine == "onnxruntime" and ort is None:
+        raise ImportError("onnxruntime is not installed (or fails to import)")
+    if ort is not None:
+        try:
+            ort_runner = _onnxruntime_runner(ort, data)
+            _probe(path, ort_runner, info)
+        except Exception as err:
+            if engine == "onnxruntime":
+                raise ModelError(
+                    "unreadable", f"{path.name}: onnxruntime cannot run this model: {err}"
+                ) from err
+            # "auto": the numpy engine already ran this model successfully above.
+        else:
+            return MoodModel(info, "onnxruntime", ort_runner)
+    return MoodModel(info, "numpy", numpy_runner)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as err:
+        raise ModelError("not_found", f"model file {path} does not exist") from err
+    except IsADirectoryError as err:
+        raise ModelError("unreadable", f"{path} is a directory, not a model file") from err
+    except OSError as err:
+        raise ModelError(
+            "unreadable", f"cannot read model file {path}: {err.strerror or err}"
+        ) from err
+
+
+def _parse(path: Path, data: bytes) -> Model:
+    try:
+        return parse_model(data)
+    except ProtoError as err:
+        if err.truncated and looks_like_onnx(data):
+            raise ModelError("unreadable", f"{path.name} is truncated or damaged ({err})") from err
+        raise ModelError("not_onnx", f"{path.name} is not an ONNX model ({err})") from err
+
+
+def _validate_graph(path: Path, model: Model) -> NumpyGraph:
+    if not MIN_IR_VERSION <= model.ir_version <= MAX_IR_VERSION:
+        raise ModelError(
+            "unsupported_operator",
+            f"{path.name} has ONNX IR version {model.ir_version}; "
+            f"{MIN_IR_VERSION}..{MAX_IR_VERSION} are supported",
+        )
+    unsupported = unsupported_operators(model.graph)
+    if unsupported:
+        raise ModelError(
+            "unsupported_operator",
+            f"{path.name} uses unsupported operators: {', '.join(unsupported)}",
+        )
+    try:
+        opset = default_opset(model)
+    except GraphError as err:
+        raise ModelError("unsupported_operator", f"{path.name}: {err}") from err
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise ModelError(
+            "unsupported_operator",
+            f"{path.name} uses ONNX opset {opset}; {MIN_OPSET}..{MAX_OPSET} are supported",
+        )
+    try:
+        return NumpyGraph(model)
+    except UnsupportedOperatorError as err:
+        raise ModelError("unsupported_operator", f"{path.name}: {err}") from err
+    except GraphError as err:
+        raise ModelError("bad_signature", f"{path.name} has a broken graph: {err}") from err
+
+
+def _validate_metadata(path: Path, model: Model) -> ModelInfo:
+    meta = model.metadata
+    missing = [key for key in _REQUIRED_METADATA if _META + key not in meta]
+    if missing:
+        raise ModelError(
+            "incompatible_metadata",
+            f"{path.name} lacks the metadata {', '.join(_META + k for k in missing)}: "
+            "it was not exported for Music Mood",
+        )
+
+    def fail(problem: str) -> ModelError:
+        return ModelError("incompatible_metadata", f"{path.name}: {problem}")
+
+    def number(key: str) -> float:
+        text = meta[_META + key]
+        try:
+            value = float(text)
+        except ValueError:
+            raise fail(f"{_META}{key} is {text!r}, not a number") from None
+        if not math.isfinite(value) or value <= 0:
+            raise fail(f"{_META}{key} is {text!r}; it must be positive")
+        return value
+
+    def integer(key: str) -> int:
+        text = meta[_META + key]
+        try:
+            return int(text)
+        except ValueError:
+            raise fail(f"{_META}{key} is {text!r}, not a whole number") from None
+
+    if meta[_META + "format"] != MODEL_FORMAT:
+        raise fail(
+            f"model format {meta[_META + 'format']!r}; this version reads format {MODEL_FORMAT!r}"
+        )
+    version = meta[_META + "feature_extractor_version"]
+    if version != EXTRACTOR_VERSION:
+        raise fail(
+            f"trained on features {version!r}, but this version extracts {EXTRACTOR_VERSION!r}"
+        )
+    normalisation = meta[_META + "normalisation"]
+    if normalisation != NORMALISATION:
+        raise fail(f"normalisation {normalisation!r}; only {NORMALISATION!r} is supported")
+    sample_rate = integer("sample_rate")
+    if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise fail(
+            f"sample rate {sample_rate} Hz is outside {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz"
+        )
+    window_s, step_s, hop_s = number("window_s"), number("step_s"), number("hop_s")
+    window, step = int(window_s * sample_rate), int(step_s * sample_rate)
+    if window <= 0 or window != step:
+        raise fail(
+            f"window {window_s} s ({window} samples) and step {step_s} s ({step} samples) must be "
+            "equal and at least one sample: the live extractor uses non-overlapping frames"
+        )
+    sequence_length = integer("sequence_length")
+    if sequence_length <= 0:
+        raise fail(f"sequence length {sequence_length} must be positive")
+    try:
+        scores = json.loads(meta.get(_META + "scores", "{}"))
+    except json.JSONDecodeError:
+        raise fail(f"{_META}scores is not valid JSON") from None
+    if not isinstance(scores, dict):
+        raise fail(f"{_META}scores is not a JSON object")
+    return ModelInfo(
+        path=path,
+        sample_rate=sample_rate,
+        window_s=window_s,
+        step_s=step_s,
+        sequence_length=sequence_length,
+        hop_s=hop_s,
+        feature_extractor_version=version,
+        normalisation=normalisation,
+        description=meta.get(_META + "description", ""),
+        training_data=meta.get(_META + "training_data", ""),
+        scores=scores,
+        metadata=MappingProxyType(dict(meta)),
+    )
+
+
+def _validate_signature(path: Path, model: Model, info: ModelInfo) -> None:
+    graph = model.graph
+    inputs = [i for i in graph.inputs if i.name not in graph.initializers]
+
+    def fail(problem: str) -> ModelError:
+        return ModelError("bad_signature", f"{path.name}: {problem}")
+
+    if [i.name for i in inputs] != [INPUT_NAME]:
+        raise fail(f"expected exactly one input {INPUT_NAME!r}, found {[i.name for i in inputs]}")
+    _check_tensor(inputs[0], (None, None, N_FEATURES), fail)
+    shape = inputs[0].shape
+    if shape is not None and isinstance(shape[1], int) and shape[1] != info.sequence_length:
+        raise ModelError(
+            "incompatible_metadata",
+            f"{path.name}: metadata says sequence length {info.sequence_length}, "
+            f"but input {INPUT_NAME!r} takes {shape[1]} frames",
+        )
+    outputs = {o.name: o for o in graph.outputs}
+    absent = [name for name in OUTPUT_NAMES if name not in outputs]
+    if absent:
+        raise fail(f"expected outputs {list(OUTPUT_NAMES)}, found {list(outputs)}")
+    for name in OUTPUT_NAMES:
+        _check_tensor(outputs[name], (None, 1), fail)
+
+
+def _check_tensor(value: ValueInfo, expected: tuple[int | None, ...], fail: Any) -> None:
+    """Fixed dims must match ``expected`` (None = anything); symbolic dims are accepted."""
+    if value.elem_type != FLOAT:
+        raise fail(
+            f"{value.name!r} must be float32 (ONNX type {FLOAT}), found type {value.elem_type}"
+        )
+    shape = value.shape
+    if shape is None:
+        return
+    shown = "[" + ", ".join("?" if d is None else str(d) for d in expected) + "]"
+    found = "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+    if len(shape) != len(expected) or any(
+        isinstance(dim, int) and want is not None and dim != want
+        for dim, want in zip(shape, expected, strict=True)
+    ):
+        raise fail(f"{value.name!r} has shape {found}, expected {shown}")
+
+
+def _numpy_runner(graph: NumpyGraph) -> _Runner:
+    def run(features: NDArray[np.float32]) -> tuple[NDArray[np.float32], ...]:
+        outputs = graph.run({INPUT_NAME: features})
+        return tuple(np.asarray(outputs[name], dtype=np.float32) for name in OUTPUT_NAMES)
+
+    return run
+
+
+def _onnxruntime_runner(ort: Any, data: bytes) -> _Runner:
+    options = ort.SessionOptions()
+    # One prediction every half second needs no thread pool; keep Home Assistant's cores free.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    names = list(OUTPUT_NAMES)
+
+    def run(features: NDArray[np.float32]) -> tuple[NDArray[np.float32], ...]:
+        return tuple(
+            np.asarray(o, dtype=np.float32) for o in session.run(names, {INPUT_NAME: features})
+        )
+
+    return run
+
+
+def _probe(path: Path, runner: _Runner, info: ModelInfo) -> None:
+    """Run the model once on a batch of two so a graph that cannot compute fails at load time."""
+    probe = np.zeros((2, info.sequence_length, N_FEATURES), np.float32)
+    try:
+        outputs = runner(probe)
+    except ModelError:
+        raise
+    except Exception as err:  # any engine failure on a valid-looking file is a broken graph
+        raise ModelError("bad_signature", f"{path.name} fails a test run: {err}") from err
+    for name, output in zip(OUTPUT_NAMES, outputs, strict=True):
+        if output.shape != (2, 1):
+            raise ModelError(
+                "bad_signature",
+                f"{path.name}: output {name!r} has shape {list(output.shape)} for a batch of 2, "
+                "expected [2, 1]",
+            )
+
+
+def _import_onnxruntime() -> Any | None:
+    try:
+        import onnxruntime  # noqa: PLC0415 - optional: absent on musl (Home Assistant OS)
+    except (ImportError, OSError):
+        return None
+    return onnxruntime
+
+
+# --- choosing a model --------------------------------------------------------------------------
+
+
+def discover_models(user_model_dir: Path) -> list[ModelChoice]:
+    """The bundled model (if shipped) first, then the user's ``*.onnx`` files sorted by name."""
+    choices: list[ModelChoice] = []
+    if BUNDLED_MODEL_PATH.is_file():
+        choices.append(ModelChoice(DEFAULT_MODEL_ID, BUNDLED_MODEL_PATH, "Bundled model"))
+    try:
+        candidates = sorted(user_model_dir.iterdir(), key=lambda p: p.name)
+    except OSError:
+        return choices
+    for candidate in candidates:
+        if candidate.suffix.lower() == MODEL_SUFFIX and _is_plain_name(candidate.name):
+            try:
+                is_file = candidate.is_file()
+            except OSError:
+                continue
+            if is_file:
+                choices.append(
+                    ModelChoice(USER_MODEL_PREFIX + candidate.name, candidate, candidate.name)
+                )
+    return choices
+
+
+def resolve_model(model_id: str, user_model_dir: Path) -> Path:
+    """The file of a model id from ``discover_models``. Raises ModelError("not_found")."""
+    if model_id == DEFAULT_MODEL_ID:
+        path = BUNDLED_MODEL_PATH
+    elif model_id.startswith(USER_MODEL_PREFIX):
+        name = model_id[len(USER_MODEL_PREFIX) :]
+        if not _is_plain_name(name) or not name.lower().endswith(MODEL_SUFFIX):
+            raise ModelError("not_found", f"invalid model id {model_id!r}")
+        path = user_model_dir / name
+    else:
+        raise ModelError("not_found", f"unknown model id {model_id!r}")
+    if not path.is_file():
+        raise ModelError("not_found", f"model {model_id!r}: {path} does not exist")
+    return path
+
+
+def _is_plain_name(name: str) -> bool:
+    """A file name in one directory: no separators, no '..', nothing hidden or control-coded."""
+    return (
+        bool(name)
+        and name not in (".", "..")
+        and not name.startswith(".")
+        and "/" not in name
+        and "\\" not in name
+        and all(ch.isprintable() for ch in name)
+    )

@@ -1,0 +1,458 @@
+"""The analyser's heart: audio source -> ffmpeg -> excerpts -> model (off the loop) -> mood -> listeners.
+
+One background task owns everything that runs: it loads the model, resolves the source, runs one ffmpeg
+child process and restarts it with capped exponential back-off when the stream ends, fails or stalls.
+Model problems become a repair issue and are retried, never a crash loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .audio_source import AudioSource, FfmpegInput, SourceError
+from .const import (
+    DOMAIN,
+    ISSUE_MODEL_UNUSABLE,
+    RESTART_BACKOFF_MAX_S,
+    RESTART_BACKOFF_MIN_S,
+    STALL_TIMEOUT_S,
+)
+from .music_mood_core.audio import BYTES_PER_SAMPLE
+from .music_mood_core.features import ExcerptStream, FrameGrid
+from .music_mood_core.ffmpeg_process import (
+    FfmpegEndedError,
+    FfmpegPcmProcess,
+    FfmpegStalledError,
+    FfmpegStartError,
+)
+from .music_mood_core.model import ModelError, MoodModel, load_model, resolve_model
+from .music_mood_core.mood import MoodTracker
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_HOP_S: Final = 0.5
+_STOP_TIMEOUT_S: Final = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class MoodReading:
+    """What the analyser hears now: smoothed and raw coordinates in [-1, 1], label, music, level."""
+
+    valence: float
+    arousal: float
+    raw_valence: float
+    raw_arousal: float
+    mood: str
+    playing: bool
+    level_dbfs: float
+
+
+class PipelineStatus(StrEnum):
+    """Where the pipeline is; reported by a diagnostic sensor and in diagnostics."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    RECONNECTING = "reconnecting"
+    WAITING_FOR_MEDIA = "waiting_for_media"
+    UNSUPPORTED_MEDIA = "unsupported_media"
+    SOURCE_ERROR = "source_error"
+    MODEL_ERROR = "model_error"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSettings:
+    """How an analyser behaves (entry options) and how hard it tries to keep the stream."""
+
+    smoothing_s: float
+    silence_threshold_db: float
+    silence_duration_s: float
+    loop_file: bool = False
+    stall_timeout_s: float = STALL_TIMEOUT_S
+    backoff_min_s: float = RESTART_BACKOFF_MIN_S
+    backoff_max_s: float = RESTART_BACKOFF_MAX_S
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    """Counters and timings for diagnostics and the benchmark."""
+
+    readings: int = 0
+    restarts: int = 0
+    last_error: str | None = None
+    inference_ms: float | None = None
+    # Wall time from reading the hop's last byte off ffmpeg's stdout to the listeners being called.
+    delivery_ms: float | None = None
+    ffmpeg_pid: int | None = None
+    ffmpeg_pids_started: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prediction:
+    raw_valence: float
+    raw_arousal: float
+    level_dbfs: float
+    end_sample: int
+
+
+class _StreamEnded(Exception):
+    """The current stream must be restarted; ``str`` says why (redacted)."""
+
+
+class _SourceChanged(Exception):
+    """What the source plays changed: restart at once, no back-off, no warning."""
+
+
+class _ModelFailedError(Exception):
+    """The model raised while predicting: treat like an unusable model file."""
+
+
+class _Backoff:
+    def __init__(self, first_s: float, cap_s: float) -> None:
+        self._first_s = first_s
+        self._cap_s = cap_s
+        self._next_s = first_s
+
+    def next(self) -> float:
+        delay, self._next_s = self._next_s, min(self._next_s * 2.0, self._cap_s)
+        return delay
+
+    def reset(self) -> None:
+        self._next_s = self._first_s
+
+
+class MoodPipeline:
+    """Runs an analyser for as long as its config entry is loaded."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        *,
+        entry_id: str,
+        name: str,
+        source: AudioSource,
+        model_id: str,
+        user_model_dir: Path,
+        ffmpeg_binary: str,
+        settings: PipelineSettings,
+    ) -> None:
+        self._hass = hass
+        self._entry_id = entry_id
+        self._name = name
+        self.source = source
+        self.model_id = model_id
+        self._user_model_dir = user_model_dir
+        self.model_path: Path | None = None
+        self.last_end_sample: int | None = None
+        self._ffmpeg_binary = ffmpeg_binary
+        self.settings = settings
+        self.model: MoodModel | None = None
+        self.reading: MoodReading | None = None
+        self.status = PipelineStatus.STARTING
+        self.status_detail: str | None = None
+        self.stats = PipelineStats()
+        self._tracker = MoodTracker(
+            settings.smoothing_s, settings.silence_threshold_db, settings.silence_duration_s
+        )
+        self._listeners: list[Callable[[], None]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._source_changed = False
+        self._down_since_logged = False
+        self._unsubscribe_source: Callable[[], None] | None = None
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def available(self) -> bool:
+        return self.status is PipelineStatus.RUNNING and self.reading is not None
+
+    @property
+    def hop_seconds(self) -> float:
+        if self.model is None:
+            return DEFAULT_HOP_S
+        info = self.model.info
+        return round(info.hop_s * info.sample_rate) / info.sample_rate
+
+    @property
+    def issue_id(self) -> str:
+        return f"{ISSUE_MODEL_UNUSABLE}_{self._entry_id}"
+
+    @callback
+    def async_add_listener(self, update_callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``update_callback`` on every reading and status change; returns the unsubscriber."""
+        self._listeners.append(update_callback)
+
+        @callback
+        def remove_listener() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(update_callback)
+
+        return remove_listener
+
+    @callback
+    def async_start(self, entry: ConfigEntry[Any]) -> None:
+        self._unsubscribe_source = self.source.async_track_changes(self._async_source_changed)
+        self._task = entry.async_create_background_task(
+            self._hass, self._async_run(), f"{DOMAIN} pipeline {self._name}"
+        )
+
+    async def async_stop(self) -> None:
+        """Stop the task and the ffmpeg process it owns; safe to call more than once."""
+        if self._unsubscribe_source is not None:
+            self._unsubscribe_source()
+            self._unsubscribe_source = None
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                async with asyncio.timeout(_STOP_TIMEOUT_S):
+                    await asyncio.shield(task)
+        self._set_status(PipelineStatus.STOPPED)
+
+    # ------------------------------------------------------------------ the background task
+
+    async def _async_run(self) -> None:
+        backoff = _Backoff(self.settings.backoff_min_s, self.settings.backoff_max_s)
+        while True:
+            if self.model is None and not await self._async_load_model():
+                await self._async_sleep(backoff.next())
+                continue
+            try:
+                ffmpeg_input = await self.source.async_resolve()
+            except SourceError as error:
+                self._source_unusable(error)
+                await self._async_sleep(backoff.next())
+                continue
+            try:
+                await self._async_stream(ffmpeg_input, backoff)
+            except _SourceChanged:
+                backoff.reset()
+                continue
+            except _ModelFailedError as error:
+                self.model = None
+                self._model_unusable("inference_failed", str(error))
+            except _StreamEnded as error:
+                self._stream_down(str(error))
+            except Exception as error:  # a bug must not end analysis for good: log, back off, retry
+                _LOGGER.exception("%s: unexpected pipeline failure", self._name)
+                self._stream_down(f"{type(error).__name__}: {error}")
+            await self._async_sleep(backoff.next())
+
+    async def _async_load_model(self) -> bool:
+        try:
+            self.model_path, model = await self._hass.async_add_executor_job(self._load_model)
+        except ModelError as error:
+            self._model_unusable(error.reason, str(error))
+            return False
+        self.model = model
+        ir.async_delete_issue(self._hass, DOMAIN, self.issue_id)
+        return True
+
+    def _load_model(self) -> tuple[Path, MoodModel]:
+        path = resolve_model(self.model_id, self._user_model_dir)
+        return path, load_model(path)
+
+    async def _async_stream(self, ffmpeg_input: FfmpegInput, backoff: _Backoff) -> None:
+        model = self.model
+        assert model is not None
+        info = model.info
+        sample_rate = int(info.sample_rate)
+        stream = ExcerptStream(
+            FrameGrid.from_seconds(sample_rate, info.window_s, info.step_s),
+            sequence_length=int(info.sequence_length),
+            hop_samples=round(info.hop_s * sample_rate),
+        )
+        hop_seconds = stream.hop_samples / sample_rate
+        command = ffmpeg_input.command(
+            self._ffmpeg_binary, sample_rate, live=True, loop=self.settings.loop_file
+        )
+        process = FfmpegPcmProcess(command)
+        self._source_changed = False
+        try:
+            try:
+                await process.start()
+            except FfmpegStartError as error:
+                raise _StreamEnded(str(error)) from error
+            self.stats.ffmpeg_pid = process.pid
+            if process.pid is not None:
+                self.stats.ffmpeg_pids_started.append(process.pid)
+            while True:
+                # Read exactly up to the next hop boundary: the hop's last byte wakes us, so the
+                # prediction starts the moment its audio exists.
+                to_boundary = stream.hop_samples - stream.position % stream.hop_samples
+                try:
+                    data = await process.read_exactly(
+                        to_boundary * BYTES_PER_SAMPLE, self.settings.stall_timeout_s
+                    )
+                except (FfmpegEndedError, FfmpegStalledError) as error:
+                    reason = f"stream ended ({error})" if isinstance(error, FfmpegEndedError) else str(error)
+                    raise _StreamEnded(reason) from error
+                read_at = time.perf_counter()
+                if self._source_changed:
+                    raise _SourceChanged
+                pcm = np.frombuffer(data, dtype="<i2")
+                if stream.position + pcm.size < stream.excerpt_samples:
+                    stream.push(pcm)  # filling the first excerpt: a copy, no features yet
+                    continue
+                predictions, seconds = await self._hass.async_add_executor_job(
+                    _predict, stream, model, pcm
+                )
+                if not predictions:
+                    continue
+                self.stats.inference_ms = seconds * 1000.0
+                for prediction in predictions:
+                    self._publish(prediction, hop_seconds)
+                backoff.reset()
+                self.stats.delivery_ms = (time.perf_counter() - read_at) * 1000.0
+        finally:
+            self.stats.ffmpeg_pid = None
+            await process.close()
+
+    # ------------------------------------------------------------------ state changes
+
+    @callback
+    def _publish(self, prediction: _Prediction, hop_seconds: float) -> None:
+        state = self._tracker.update(
+            prediction.raw_valence, prediction.raw_arousal, prediction.level_dbfs, hop_seconds
+        )
+        self.reading = MoodReading(
+            valence=state.valence,
+            arousal=state.arousal,
+            raw_valence=state.raw_valence,
+            raw_arousal=state.raw_arousal,
+            mood=state.mood,
+            playing=state.playing,
+            level_dbfs=state.level_dbfs,
+        )
+        self.last_end_sample = prediction.end_sample
+        self.stats.readings += 1
+        if self.status is not PipelineStatus.RUNNING:
+            if self._down_since_logged:
+                _LOGGER.info("%s: audio from %s is back", self._name, self.source.redacted)
+                self._down_since_logged = False
+            self.status = PipelineStatus.RUNNING
+            self.status_detail = None
+        self._notify()
+
+    def _stream_down(self, reason: str) -> None:
+        self.stats.restarts += 1
+        self.stats.last_error = reason
+        if not self._down_since_logged:
+            _LOGGER.warning(
+                "%s: audio from %s is unavailable (%s); retrying with back-off",
+                self._name,
+                self.source.redacted,
+                reason,
+            )
+            self._down_since_logged = True
+        self._set_status(PipelineStatus.RECONNECTING, reason)
+
+    def _source_unusable(self, error: SourceError) -> None:
+        status = {
+            "waiting_for_media": PipelineStatus.WAITING_FOR_MEDIA,
+            "unsupported_media": PipelineStatus.UNSUPPORTED_MEDIA,
+        }.get(error.reason, PipelineStatus.SOURCE_ERROR)
+        detail = f"{error.reason}: {error.detail}" if error.detail else error.reason
+        if status is PipelineStatus.SOURCE_ERROR:
+            self._stream_down(detail)
+            self._set_status(status, detail)
+            return
+        self.stats.last_error = detail
+        self._set_status(status, detail)
+
+    def _model_unusable(self, reason: str, message: str) -> None:
+        self.stats.last_error = message
+        if self.status is not PipelineStatus.MODEL_ERROR:
+            _LOGGER.error("%s: model %s cannot be used: %s", self._name, self.model_id, message)
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            self.issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_MODEL_UNUSABLE,
+            translation_placeholders={
+                "name": self._name,
+                "model": self.model_id,
+                "reason": reason,
+                "message": message,
+            },
+        )
+        self._set_status(PipelineStatus.MODEL_ERROR, f"{reason}: {message}")
+
+    @callback
+    def _set_status(self, status: PipelineStatus, detail: str | None = None) -> None:
+        changed = (status, detail) != (self.status, self.status_detail)
+        self.status = status
+        self.status_detail = detail
+        if changed:
+            self._notify()
+
+    @callback
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    @callback
+    def _async_source_changed(self) -> None:
+        self._source_changed = True
+        self._wake.set()
+
+    async def _async_sleep(self, seconds: float) -> None:
+        """Back-off sleep that a source change cuts short."""
+        if not self._wake.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await self._wake.wait()
+        self._wake.clear()
+        self._source_changed = False
+
+
+def _predict(
+    stream: ExcerptStream, model: MoodModel, pcm: np.ndarray[Any, Any]
+) -> tuple[list[_Prediction], float]:
+    """Executor side: features of every completed excerpt, one batched model call."""
+    started = time.perf_counter()
+    windows = stream.push(pcm)
+    if not windows:
+        return [], 0.0
+    batch = np.stack([window.features for window in windows]).astype(np.float32)
+    try:
+        outputs = np.asarray(model.predict(batch), dtype=np.float64)
+    except ModelError as error:
+        raise _ModelFailedError(str(error)) from error
+    except Exception as error:  # an engine failure on a file that loaded: still the model's fault
+        raise _ModelFailedError(f"{type(error).__name__}: {error}") from error
+    predictions = [
+        _Prediction(float(v), float(a), window.level_dbfs, window.end_sample)
+        for (v, a), window in zip(outputs.reshape(-1, 2), windows, strict=True)
+    ]
+    return predictions, time.perf_counter() - started
+
+
+@dataclass(slots=True)
+class MusicMoodData:
+    """Runtime data of an analyser entry (``entry.runtime_data``)."""
+
+    pipeline: MoodPipeline
+
+
+# The architecture document calls it this; same class.
+MusicMoodRuntime = MusicMoodData
+
+type MusicMoodConfigEntry = ConfigEntry[MusicMoodData]

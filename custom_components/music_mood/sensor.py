@@ -1,0 +1,133 @@
+"""Valence, arousal and mood sensors, plus diagnostic sensors of the running pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .entity import MusicMoodEntity
+from .music_mood_core.mood import MOODS
+from .pipeline import MoodPipeline, MusicMoodConfigEntry, PipelineStatus
+
+# Readings arrive through the pipeline, never by polling; nothing to limit.
+PARALLEL_UPDATES = 0
+
+UNIT_DBFS = "dBFS"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MusicMoodSensorDescription(SensorEntityDescription):
+    value_fn: Callable[[MoodPipeline], float | str | None]
+    # Diagnostic status must stay visible exactly when the other entities are unavailable.
+    always_available: bool = False
+
+
+def _reading_value(name: str) -> Callable[[MoodPipeline], float | str | None]:
+    def value(pipeline: MoodPipeline) -> float | str | None:
+        reading = pipeline.reading
+        return None if reading is None else getattr(reading, name)  # type: ignore[no-any-return]
+
+    return value
+
+
+def _engine(pipeline: MoodPipeline) -> str | None:
+    return None if pipeline.model is None else pipeline.model.engine
+
+
+SENSORS: tuple[MusicMoodSensorDescription, ...] = (
+    MusicMoodSensorDescription(
+        key="valence",
+        translation_key="valence",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=_reading_value("valence"),
+    ),
+    MusicMoodSensorDescription(
+        key="arousal",
+        translation_key="arousal",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=_reading_value("arousal"),
+    ),
+    MusicMoodSensorDescription(
+        key="mood",
+        translation_key="mood",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(MOODS),
+        value_fn=_reading_value("mood"),
+    ),
+    MusicMoodSensorDescription(
+        key="inference_latency",
+        translation_key="inference_latency",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MILLISECONDS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda pipeline: pipeline.stats.inference_ms,
+    ),
+    MusicMoodSensorDescription(
+        key="audio_level",
+        translation_key="audio_level",
+        native_unit_of_measurement=UNIT_DBFS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_reading_value("level_dbfs"),
+    ),
+    MusicMoodSensorDescription(
+        key="model_engine",
+        translation_key="model_engine",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_engine,
+    ),
+    MusicMoodSensorDescription(
+        key="status",
+        translation_key="status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in PipelineStatus],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        always_available=True,
+        value_fn=lambda pipeline: pipeline.status.value,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: MusicMoodConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    async_add_entities(MusicMoodSensor(entry, description) for description in SENSORS)
+
+
+class MusicMoodSensor(MusicMoodEntity, SensorEntity):
+    entity_description: MusicMoodSensorDescription
+
+    @property
+    def available(self) -> bool:
+        return self.entity_description.always_available or super().available
+
+    @property
+    def native_value(self) -> float | str | None:
+        return self.entity_description.value_fn(self.pipeline)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, str | None] | None:
+        if self.entity_description.key != "status":
+            return None
+        # Says why the analyser is not running (e.g. a media player playing a Spotify URI).
+        return {"detail": self.pipeline.status_detail, "source": self.pipeline.source.redacted}

@@ -1,0 +1,193 @@
+"""Feature-extraction speed, ours against pyAudioAnalysis 0.3.14, measured side by side in one run.
+
+Not a test: prints seconds of audio processed per second of CPU wall time and the ratios.
+Run pinned to one core for a fair "x real time on one core" figure, e.g.
+
+    taskset -c 0 python scripts/bench_features.py
+
+Goals: offline >= 20x faster than pyAudioAnalysis, >= 1000x real time at 22050 Hz.
+
+``--normalisation-effect`` instead measures what normalisation policy "excerpt" changes compared
+with pyAudioAnalysis's whole-clip normalisation, on the same frames of the 10 real 45 s clips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "custom_components" / "music_mood"))
+
+from music_mood_core.audio import decode_file  # noqa: E402
+from music_mood_core.features import (  # noqa: E402
+    FEATURE_NAMES,
+    ExcerptStream,
+    FrameGrid,
+    StreamingFeatureExtractor,
+    excerpt_bounds,
+    excerpt_features,
+    extract_features,
+    extract_features_with_normalisation,
+    label_excerpt_features,
+    whole_signal_normalisation,
+)
+
+CLIPS = (
+    REPO_ROOT / "data" / "emomusic_2013_sample" / "clips_45s" / "2.mp3",
+    REPO_ROOT / "data" / "emomusic_2013_sample" / "clips_45s" / "3.mp3",
+    REPO_ROOT / "data" / "emomusic_2013_sample" / "clips_45s" / "13.mp3",
+    REPO_ROOT / "data" / "librosa_cc" / "Kevin_MacLeod_-_Vibe_Ace.ogg",
+)
+# ffmpeg writes PCM to its pipe in 4096-byte pieces: 2048 int16 samples per live read.
+LIVE_CHUNK_SAMPLES = 2048
+LABEL_TIMES = np.arange(15.0, 45.01, 0.5)  # the dataset's 61 label times per 45 s song
+
+
+def best_seconds(run: Callable[[], object], repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def chunks_of(samples: NDArray[np.int16], size: int) -> list[NDArray[np.int16]]:
+    return [samples[i : i + size] for i in range(0, samples.size, size)]
+
+
+def normalisation_effect(sample_rate: int) -> None:
+    """Excerpt vs whole-clip normalisation of the very same frames, per feature."""
+    grid = FrameGrid.from_seconds(sample_rate)
+    clip_dir = REPO_ROOT / "data" / "emomusic_2013_sample" / "clips_45s"
+    by_excerpt, by_clip, gains = [], [], []
+    for path in sorted(clip_dir.glob("*.mp3")):
+        song = decode_file(path, sample_rate)
+        dc, peak = whole_signal_normalisation(song)
+        for time_s in LABEL_TIMES:
+            start, end = excerpt_bounds(float(time_s), sample_rate, grid)
+            excerpt = song[start:end]
+            by_excerpt.append(excerpt_features(excerpt, grid))
+            by_clip.append(extract_features_with_normalisation(excerpt, grid, dc, peak))
+            gains.append(peak / whole_signal_normalisation(excerpt)[1])
+    ours = np.concatenate(by_excerpt)
+    whole = np.concatenate(by_clip)
+    spread = whole.std(axis=0)
+    in_stds = np.abs(ours - whole) / np.where(spread > 0, spread, 1.0)
+    relative = np.abs(ours - whole) / np.maximum(np.abs(whole), 1e-12)
+    print(f"{len(by_excerpt)} excerpts ({ours.shape[0]} frames) of 10 clips at {sample_rate} Hz")
+    print(
+        "gain of excerpt over whole-clip normalisation (whole peak / excerpt peak): "
+        f"median {np.median(gains):.3f}, range {min(gains):.3f}..{max(gains):.3f}"
+    )
+    print(f"{'feature':26s} {'median rel':>11s} {'p95 rel':>9s} {'mean |d|/std':>13s} {'p95':>7s}")
+    for index, name in enumerate(FEATURE_NAMES):
+        print(
+            f"{name:26s} {np.median(relative[:, index]):11.2e} "
+            f"{np.percentile(relative[:, index], 95):9.2e} "
+            f"{in_stds[:, index].mean():13.3f} {np.percentile(in_stds[:, index], 95):7.3f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample-rate", type=int, default=22050)
+    parser.add_argument("--repeats", type=int, default=3, help="best of N runs for every method")
+    parser.add_argument("--normalisation-effect", action="store_true")
+    args = parser.parse_args()
+    sample_rate: int = args.sample_rate
+    repeats: int = args.repeats
+    if args.normalisation_effect:
+        normalisation_effect(sample_rate)
+        return
+    grid = FrameGrid.from_seconds(sample_rate)
+
+    clips = [decode_file(path, sample_rate) for path in CLIPS]
+    audio_s = sum(clip.size for clip in clips) / sample_rate
+    extract_features(clips[0][: 5 * sample_rate], sample_rate)  # build the constant tables once
+
+    def offline() -> None:
+        for clip in clips:
+            extract_features(clip, sample_rate)
+
+    def frame_streaming() -> None:
+        for clip in clips:
+            extractor = StreamingFeatureExtractor(grid, *whole_signal_normalisation(clip))
+            for chunk in chunks_of(clip, LIVE_CHUNK_SAMPLES):
+                extractor.push(chunk)
+
+    def excerpt_streaming() -> None:
+        for clip in clips:
+            stream = ExcerptStream(grid)
+            for chunk in chunks_of(clip, LIVE_CHUNK_SAMPLES):
+                stream.push(chunk)
+
+    song = clips[0]
+
+    def label_batch() -> None:
+        label_excerpt_features(song, grid, LABEL_TIMES)
+
+    timings = {
+        "ours offline (extract_features)": best_seconds(offline, repeats),
+        "ours StreamingFeatureExtractor (2048-sample chunks)": best_seconds(
+            frame_streaming, repeats
+        ),
+        "ours ExcerptStream as live (60x68 every 0.5 s)": best_seconds(excerpt_streaming, repeats),
+    }
+    label_s = best_seconds(label_batch, repeats)
+
+    reference_s: float | None = None
+    reference_label_s: float | None = None
+    try:
+        from pyAudioAnalysis import ShortTermFeatures
+    except ImportError:
+        print("pyAudioAnalysis is not installed: ratios against it are skipped")
+    else:
+
+        def reference() -> None:
+            for clip in clips:
+                ShortTermFeatures.feature_extraction(clip, sample_rate, grid.window, grid.step)
+
+        def reference_labels() -> None:
+            for time_s in LABEL_TIMES:
+                start, end = excerpt_bounds(float(time_s), sample_rate, grid)
+                ShortTermFeatures.feature_extraction(
+                    song[start:end], sample_rate, grid.window, grid.step
+                )
+
+        reference_s = best_seconds(reference, repeats)
+        reference_label_s = best_seconds(reference_labels, repeats)
+
+    affinity = sorted(os.sched_getaffinity(0))
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"audio: {len(clips)} real clips, {audio_s:.1f} s at {sample_rate} Hz; best of {repeats}")
+    print(f"CPUs allowed: {affinity}; load average (1/5/15 min): {load} (shared machine)")
+    print()
+    print(f"{'method':54s} {'audio s/s':>10s} {'x real time':>12s} {'vs pyAA':>8s}")
+    rows = dict(timings)
+    if reference_s is not None:
+        rows = {"pyAudioAnalysis 0.3.14 feature_extraction": reference_s, **rows}
+    for name, seconds in rows.items():
+        ratio = f"{reference_s / seconds:7.1f}x" if reference_s is not None else "     n/a"
+        speed = audio_s / seconds
+        print(f"{name:54s} {speed:10.0f} {speed:11.0f}x {ratio}")
+    print()
+    print(f"training labels: {LABEL_TIMES.size} excerpts of {grid.excerpt_samples(60)} samples")
+    print(f"  ours label_excerpt_features: {label_s * 1e3:8.1f} ms per 45 s song")
+    if reference_label_s is not None:
+        print(
+            f"  pyAudioAnalysis per excerpt: {reference_label_s * 1e3:8.1f} ms per 45 s song "
+            f"({reference_label_s / label_s:.1f}x slower)"
+        )
+
+
+if __name__ == "__main__":
+    main()

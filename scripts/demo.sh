@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Sets up and starts a real Home Assistant on http://localhost:8123 with Music Mood and a demo analyser.
+#
+#   bash scripts/demo.sh           set up (first run: a few minutes), start, run until Ctrl-C
+#   bash scripts/demo.sh --reset   start from a fresh demo/config (forgets onboarding and any changes)
+#   bash scripts/demo.sh --check   start, wait until the UI answers, report Music Mood's log lines, stop
+#
+# The config folder demo/config is generated from demo/configuration.yaml and demo/seed.py. It holds a
+# pre-seeded "Demo" analyser that loops a bundled CC-BY clip (data/librosa_cc) and drives the colour of the
+# demo integration's "Kitchen Lights". Open the URL, create the onboarding user, and watch the Music Mood
+# sensors and the light. The first start also lets Home Assistant download its frontend from PyPI.
+# Needs: Python >= 3.14.2 (or Debian's apt-get to fetch a private one, see scripts/build_python314.sh) or
+# else Python 3.13; ffmpeg (apt-get installed when running as root); access to PyPI.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+
+PORT="${MUSIC_MOOD_DEMO_PORT:-8123}"
+CONFIG_DIR="$REPO_ROOT/demo/config"
+MODE=run
+for argument in "$@"; do
+    case "$argument" in
+        --reset) rm -rf "$CONFIG_DIR" ;;
+        --check) MODE=check ;;
+        *) die "unknown argument '$argument' (use --reset or --check)" ;;
+    esac
+done
+
+ensure_programs ffmpeg:ffmpeg ffprobe:ffmpeg curl:curl
+
+# The newest Home Assistant the tests cover needs Python 3.14; fall back to the tested minimum on 3.13.
+if PYTHON="$(find_python 14 3.14.2)"; then
+    HA_PINS="homeassistant==2026.10.4 home-assistant-frontend==20260930.5"
+elif command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
+    log "no Python >= 3.14.2 installed: using a private one from scripts/build_python314.sh"
+    PYTHON="private-3.14"
+    HA_PINS="homeassistant==2026.10.4 home-assistant-frontend==20260930.5"
+elif PYTHON="$(find_python 13 3.13.0)"; then
+    HA_PINS="homeassistant==2025.4.4 home-assistant-frontend==20250411.0"
+else
+    die "the demo needs Python >= 3.14.2 or 3.13 (with venv/ensurepip), or a Debian/Ubuntu host to fetch 3.14 on. Install one, e.g. 'pyenv install 3.13'."
+fi
+VENV="$(ensure_venv demo "$PYTHON" "" -- "$HA_PINS ha-ffmpeg==3.2.2 pyserial==3.5")"
+log "Home Assistant $(ha_version_in "$VENV") on Python $(python_version_of "$VENV/bin/python")"
+
+if curl -s -o /dev/null --max-time 2 "http://localhost:$PORT/"; then
+    die "something already answers on port $PORT; stop it or set MUSIC_MOOD_DEMO_PORT"
+fi
+"$VENV/bin/python" demo/seed.py "$CONFIG_DIR"
+if [[ "$PORT" != 8123 ]]; then
+    printf '\nhttp:\n  server_port: %s\n' "$PORT" >> "$CONFIG_DIR/configuration.yaml"
+fi
+
+LOG_FILE="$CONFIG_DIR/home-assistant.log"
+HA_PID=""
+stop_home_assistant() {
+    if [[ -n "$HA_PID" ]] && kill -0 "$HA_PID" 2>/dev/null; then
+        log "stopping Home Assistant"
+        kill -TERM "$HA_PID" 2>/dev/null || true
+        wait "$HA_PID" 2>/dev/null || true
+    fi
+    HA_PID=""
+}
+trap 'stop_home_assistant; exit 130' INT
+trap 'stop_home_assistant; exit 143' TERM
+trap 'stop_home_assistant' EXIT
+
+log "starting Home Assistant (log: $LOG_FILE)"
+"$VENV/bin/python" -m homeassistant --config "$CONFIG_DIR" &
+HA_PID=$!
+
+# The first start installs the frontend and other requirements, hence the generous wait.
+for _ in $(seq 1 600); do
+    kill -0 "$HA_PID" 2>/dev/null || { HA_PID=""; die "Home Assistant exited during start-up; see $LOG_FILE"; }
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://localhost:$PORT/")" == 200 ]] && break
+    sleep 1
+done
+[[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://localhost:$PORT/")" == 200 ]] \
+    || die "Home Assistant did not answer on port $PORT within 10 minutes; see $LOG_FILE"
+
+if [[ $MODE == check ]]; then
+    # Integrations finish setting up shortly after the HTTP server answers.
+    sleep 20
+    log "Music Mood lines in $LOG_FILE:"
+    grep -n "music_mood" "$LOG_FILE" >&2 || log "(none)"
+    if grep -E "^[0-9-]+ [0-9:.]+ (ERROR|CRITICAL) .*music_mood" "$LOG_FILE" >/dev/null; then
+        die "Music Mood logged errors (above)"
+    fi
+    log "check passed: Home Assistant answers on http://localhost:$PORT and Music Mood logged no errors"
+    exit 0
+fi
+
+log "Home Assistant is up: open http://localhost:$PORT, create the onboarding user, then look at"
+log "Settings > Devices & services > Music Mood, and at the Kitchen Lights. Ctrl-C stops it."
+wait "$HA_PID"

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Sets up everything and runs every test suite, on a fresh machine or a warm one.
+#
+#   bash scripts/test.sh                 all three environments
+#   bash scripts/test.sh training ha-min only the named environments (training, ha-min, ha-new)
+#   MUSIC_MOOD_TEST_ENVS="ha-new" bash scripts/test.sh   the same, from the environment
+#
+# Environments (each a venv cached under ${MUSIC_MOOD_CACHE:-~/.cache/music_mood}/venvs, keyed by a hash of
+# its pins and interpreter version, so a second run only runs the tests):
+#   training  Python 3.11, torch + the [training] extra   pytest tests/core tests/training
+#   ha-min    Python 3.13, Home Assistant 2025.4.4 (the   pytest tests/core tests/integration, then
+#             oldest supported) + onnxruntime              tests/integration again with onnxruntime hidden
+#                                                          (MUSIC_MOOD_HIDE_ONNXRUNTIME=1: the numpy runtime)
+#   ha-new    Python 3.14, Home Assistant 2026.10.4       pytest tests/core tests/integration
+#             (no onnxruntime: the numpy runtime)
+#
+# Every suite must collect tests: pytest's "no tests collected" (exit 5) counts as a failure, because an
+# empty suite here always means a broken path or a broken conftest, never "nothing to test".
+# Needs: root to apt-get install ffmpeg and socat when missing (otherwise install them yourself), and access
+# to PyPI (and to deb.debian.org when no Python 3.14 is installed). Exit status: 0 only if every suite passed.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+
+# Pins. pytest-homeassistant-custom-component pins Home Assistant exactly:
+#   0.13.236 = Home Assistant 2025.4.4 (hacs.json's minimum), 0.13.375 = Home Assistant 2026.10.4.
+TORCH_PIN="torch==2.13.0"
+HA_MIN_PINS="pytest-homeassistant-custom-component==0.13.236 ha-ffmpeg==3.2.2 pyserial==3.5 onnxruntime==1.32.0"
+HA_NEW_PINS="pytest-homeassistant-custom-component==0.13.375 ha-ffmpeg==3.2.2 pyserial==3.5"
+# Where torch comes from; e.g. https://download.pytorch.org/whl/cpu to avoid PyPI's CUDA build.
+TORCH_INDEX_ARGS="${MUSIC_MOOD_TORCH_INDEX_URL:+--extra-index-url $MUSIC_MOOD_TORCH_INDEX_URL}"
+
+ALL_ENVS=(training ha-min ha-new)
+if [[ $# -gt 0 ]]; then SELECTED=("$@"); else read -r -a SELECTED <<< "${MUSIC_MOOD_TEST_ENVS:-${ALL_ENVS[*]}}"; fi
+for name in "${SELECTED[@]}"; do
+    [[ " ${ALL_ENVS[*]} " == *" $name "* ]] || die "unknown environment '$name' (choose from: ${ALL_ENVS[*]})"
+done
+selected() { [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
+
+ensure_programs ffmpeg:ffmpeg ffprobe:ffmpeg socat:socat
+
+REPORT_DIR="$(mktemp -d)"
+trap 'rm -rf "$REPORT_DIR"' EXIT
+SUMMARY=()
+FAILED=0
+
+# run_suite LABEL VENV HA_VERSION [VAR=VALUE ...] -- PYTEST_ARGS...
+run_suite() {
+    local label="$1" venv="$2" ha_version="$3"
+    shift 3
+    local env_vars=()
+    while [[ $# -gt 0 && "$1" != "--" ]]; do env_vars+=("$1"); shift; done
+    shift
+    local junit="$REPORT_DIR/${label//[^A-Za-z0-9_.-]/_}.xml"
+    log "=== $label: Python $(python_version_of "$venv/bin/python"), Home Assistant $ha_version: pytest $* ==="
+    local status=0
+    env ${env_vars[@]+"${env_vars[@]}"} "$venv/bin/python" -m pytest -q -p no:cacheprovider --junitxml="$junit" "$@" || status=$?
+    local counts
+    counts="$("$venv/bin/python" - "$junit" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    print("no report"); raise SystemExit
+suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+total = {key: sum(int(s.get(key, 0)) for s in suites) for key in ("tests", "failures", "errors", "skipped")}
+passed = total["tests"] - total["failures"] - total["errors"] - total["skipped"]
+print(f"{passed} passed, {total['failures']} failed, {total['errors']} errors, {total['skipped']} skipped")
+PY
+)"
+    local verdict
+    case $status in
+        0) verdict="PASS" ;;
+        5) verdict="FAIL (no tests collected: every suite must have tests)"; FAILED=1 ;;
+        *) verdict="FAIL (pytest exit $status)"; FAILED=1 ;;
+    esac
+    SUMMARY+=("$(printf '%-34s HA %-10s %-48s %s' "$label" "$ha_version" "$counts" "$verdict")")
+}
+
+if selected training; then
+    PYTHON311="$(find_python 11 3.11.0)" || die "training needs Python 3.11 (with venv/ensurepip): none found on PATH, in pyenv (${PYENV_ROOT:-~/.pyenv}/versions) or in /usr/bin, /usr/local/bin. Install one, e.g. 'pyenv install 3.11'."
+    TRAIN_VENV="$(ensure_venv training "$PYTHON311" "pyproject:$(sha256sum pyproject.toml | cut -c1-16)" \
+        -- "$TORCH_PIN $TORCH_INDEX_ARGS" -- "-e .[training] pytest-asyncio")"
+    # The cached venv may have been installed editable from another clone: point it at this one.
+    if [[ "$("$TRAIN_VENV/bin/python" -c 'import training, pathlib; print(pathlib.Path(training.__file__).resolve().parents[1])' 2>/dev/null)" != "$REPO_ROOT" ]]; then
+        "$TRAIN_VENV/bin/python" -m pip install -q --no-deps -e . >&2
+    fi
+    run_suite "training (Python 3.11)" "$TRAIN_VENV" "none" -- tests/core tests/training
+fi
+
+if selected ha-min; then
+    PYTHON313="$(find_python 13 3.13.0)" || die "ha-min needs Python 3.13 (>= 3.13.0, with venv/ensurepip) for Home Assistant 2025.4.4: none found on PATH, in pyenv or in /usr/bin, /usr/local/bin. Install one, e.g. 'pyenv install 3.13'."
+    # shellcheck disable=SC2086
+    HA_MIN_VENV="$(ensure_venv ha-min "$PYTHON313" "" -- $HA_MIN_PINS)"
+    HA_MIN_VERSION="$(ha_version_in "$HA_MIN_VENV")"
+    run_suite "ha-min" "$HA_MIN_VENV" "$HA_MIN_VERSION" -- tests/core tests/integration
+    run_suite "ha-min, onnxruntime hidden" "$HA_MIN_VENV" "$HA_MIN_VERSION" MUSIC_MOOD_HIDE_ONNXRUNTIME=1 -- tests/integration
+fi
+
+if selected ha-new; then
+    PYTHON314="$(find_python 14 3.14.2)" || {
+        log "no Python >= 3.14.2 installed: using a private one from scripts/build_python314.sh"
+        PYTHON314="private-3.14"
+    }
+    # shellcheck disable=SC2086
+    HA_NEW_VENV="$(ensure_venv ha-new "$PYTHON314" "" -- $HA_NEW_PINS)"
+    HA_NEW_VERSION="$(ha_version_in "$HA_NEW_VENV")"
+    run_suite "ha-new" "$HA_NEW_VENV" "$HA_NEW_VERSION" -- tests/core tests/integration
+fi
+
+log "=== summary ==="
+for line in "${SUMMARY[@]}"; do printf '  %s\n' "$line" >&2; done
+if [[ $FAILED -ne 0 ]]; then log "some suites FAILED"; exit 1; fi
+log "all suites passed"

@@ -1,0 +1,155 @@
+"""Real parts for the analyser tests: short CC clips, fixture models, an HTTP audio server process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LIBROSA_CC_DIR = REPO_ROOT / "data" / "librosa_cc"
+FIXTURE_MODELS = REPO_ROOT / "tests" / "fixtures" / "models"
+TEST_MODEL = "tiny.onnx"
+TEST_MODEL_ID = f"user/{TEST_MODEL}"
+CLIP = LIBROSA_CC_DIR / "Kevin_MacLeod_-_Vibe_Ace.ogg"
+STREAM_SERVER = Path(__file__).with_name("stream_server.py")
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Every test here loads the integration from custom_components/."""
+
+
+def _cut(target: Path, start_s: float, duration_s: float, *, silence_after_s: float = 0.0) -> Path:
+    """A WAV excerpt of the real CC clip (optionally followed by digital silence)."""
+    command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-ss", str(start_s), "-t", str(duration_s)]
+    command += ["-i", str(CLIP)]
+    if silence_after_s:
+        command += ["-af", f"apad=pad_dur={silence_after_s}"]
+    command += ["-ac", "1", "-ar", "22050", "-c:a", "pcm_s16le", str(target)]
+    subprocess.run(command, check=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    return {
+        "short": _cut(folder / "short.wav", 20.0, 6.0),
+        "music_then_silence": _cut(folder / "music_then_silence.wav", 20.0, 4.0, silence_after_s=4.0),
+    }
+
+
+@pytest.fixture
+def media_dir(hass: HomeAssistant, tmp_path: Path, clips: dict[str, Path]) -> Path:
+    """An allow-listed media folder holding the clips; a config dir holding the test model."""
+    media = tmp_path / "media"
+    media.mkdir()
+    for name, clip in clips.items():
+        shutil.copy(clip, media / f"{name}.wav")
+    hass.config.allowlist_external_dirs = {str(media)}
+    config_dir = tmp_path / "config"
+    (config_dir / "music_mood").mkdir(parents=True)
+    shutil.copy(FIXTURE_MODELS / TEST_MODEL, config_dir / "music_mood" / TEST_MODEL)
+    hass.config.config_dir = str(config_dir)
+    return media
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class StreamServer:
+    """The HTTP audio server as a child process that a test may kill and start again."""
+
+    def __init__(self, wav: Path, *, pace: bool, loop: bool) -> None:
+        self.port = free_port()
+        self._arguments = [sys.executable, str(STREAM_SERVER), str(wav), str(self.port)]
+        self._arguments += ["--pace"] * pace + ["--loop"] * loop
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/stream.wav"
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(self._arguments, stdout=subprocess.PIPE)
+        assert self._process.stdout is not None
+        assert self._process.stdout.readline().strip() == b"ready"
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+
+@pytest.fixture
+def stream_server(socket_enabled: None) -> Iterator[Callable[..., StreamServer]]:
+    servers: list[StreamServer] = []
+
+    def start(wav: Path, *, pace: bool = True, loop: bool = True) -> StreamServer:
+        server = StreamServer(wav, pace=pace, loop=loop)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+async def wait_for(
+    condition: Callable[[], bool], timeout_s: float = 15.0, what: str = "condition"
+) -> None:
+    """Real-time wait (audio arrives in real time); polls without blocking the event loop."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def ffmpeg_children() -> list[int]:
+    """Live (or zombie) ffmpeg processes whose parent is this test process."""
+    children = []
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == me and name == "ffmpeg":
+            children.append(int(entry.name))
+    return children
+
+
+def pid_alive(pid: int) -> bool:
+    """True for a running or zombie (unreaped) process."""
+    return Path(f"/proc/{pid}").exists()
+
+
+@pytest.fixture
+def no_ffmpeg_left() -> Generator[None]:
+    yield
+    assert ffmpeg_children() == []
+
+
+AsyncCallable = Callable[..., Awaitable[Any]]

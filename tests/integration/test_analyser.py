@@ -1,0 +1,146 @@
+"""An analyser entry end to end: real ffmpeg on a real clip -> real model -> sensors and binary sensor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.music_mood.const import (
+    CONF_ENTRY_KIND,
+    CONF_LOOP_FILE,
+    CONF_MODEL,
+    CONF_SILENCE_DURATION_S,
+    CONF_SILENCE_THRESHOLD_DB,
+    CONF_SMOOTHING_S,
+    CONF_SOURCE,
+    CONF_SOURCE_TYPE,
+    DOMAIN,
+    ENTRY_KIND_ANALYSER,
+    SOURCE_TYPE_FFMPEG,
+)
+from custom_components.music_mood.pipeline import PipelineStatus
+
+from .conftest import TEST_MODEL_ID, ffmpeg_children, pid_alive, wait_for
+
+
+def analyser_entry(
+    source: str, *, model: str = TEST_MODEL_ID, source_type: str = SOURCE_TYPE_FFMPEG, **options: object
+) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Living room",
+        unique_id=f"{source_type}:{source}",
+        data={
+            CONF_ENTRY_KIND: ENTRY_KIND_ANALYSER,
+            CONF_SOURCE_TYPE: source_type,
+            CONF_SOURCE: source,
+            CONF_MODEL: model,
+        },
+        options={
+            CONF_SMOOTHING_S: 1.0,
+            CONF_SILENCE_THRESHOLD_DB: -50.0,
+            CONF_SILENCE_DURATION_S: 1.0,
+            CONF_LOOP_FILE: False,
+        }
+        | options,
+    )
+
+
+async def test_file_source_feeds_sensors(hass: HomeAssistant, media_dir: Path, no_ffmpeg_left: None) -> None:
+    entry = analyser_entry(str(media_dir / "short.wav"))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+    assert hass.states.get("sensor.living_room_valence").state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.living_room_analyser_status").state == "starting"
+
+    await wait_for(
+        lambda: hass.states.get("sensor.living_room_valence").state != STATE_UNAVAILABLE,
+        what="the first reading",
+    )
+    pipeline = entry.runtime_data.pipeline
+    reading = pipeline.reading
+    assert reading is not None
+    assert -1.0 <= reading.valence <= 1.0
+    assert -1.0 <= reading.arousal <= 1.0
+    assert float(hass.states.get("sensor.living_room_valence").state) == pytest.approx(reading.valence)
+    assert float(hass.states.get("sensor.living_room_arousal").state) == pytest.approx(reading.arousal)
+    assert hass.states.get("sensor.living_room_mood").state in {"happy", "tense", "sad", "calm"}
+    assert hass.states.get("binary_sensor.living_room_music_playing").state == STATE_ON
+    assert hass.states.get("sensor.living_room_analyser_status").state == "running"
+    # The first excerpt ends after 60 frames of 1102 samples, on the first hop boundary after it.
+    assert pipeline.last_end_sample == 66150
+    assert pipeline.hop_seconds == pytest.approx(0.5)
+
+    entity_registry = er.async_get(hass)
+    valence = entity_registry.async_get("sensor.living_room_valence")
+    assert valence.unique_id == f"{entry.entry_id}_valence"
+    assert valence.translation_key == "valence"
+    latency = entity_registry.async_get("sensor.living_room_inference_latency")
+    assert latency.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert len(devices) == 1
+    device = devices[0]
+    assert device.identifiers == {(DOMAIN, entry.entry_id)}
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+    assert device.name == "Living room"
+
+    ffmpeg_pid = pipeline.stats.ffmpeg_pid
+    assert ffmpeg_pid is not None and pid_alive(ffmpeg_pid)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not pid_alive(ffmpeg_pid)
+    assert pipeline.status is PipelineStatus.STOPPED
+
+
+async def test_silence_turns_music_off_and_holds_mood(
+    hass: HomeAssistant, media_dir: Path, no_ffmpeg_left: None
+) -> None:
+    entry = analyser_entry(str(media_dir / "music_then_silence.wav"), **{CONF_SILENCE_DURATION_S: 1.0})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    pipeline = entry.runtime_data.pipeline
+    held: list[tuple[float, float]] = []
+
+    def remember() -> None:
+        if pipeline.reading is not None and pipeline.reading.playing:
+            held.append((pipeline.reading.valence, pipeline.reading.arousal))
+
+    unsubscribe = pipeline.async_add_listener(remember)
+    await wait_for(
+        lambda: hass.states.get("binary_sensor.living_room_music_playing").state == STATE_OFF,
+        timeout_s=12.0,
+        what="silence to be detected",
+    )
+    unsubscribe()
+    assert held, "music was heard before the silence"
+    assert hass.states.get("sensor.living_room_mood").state == "none"
+    # The last music mood is held, not dragged towards what the model makes of silence.
+    assert (pipeline.reading.valence, pipeline.reading.arousal) == held[-1]
+    assert pipeline.reading.level_dbfs < -50.0
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_home_assistant_stop_ends_ffmpeg(
+    hass: HomeAssistant, media_dir: Path, no_ffmpeg_left: None
+) -> None:
+    entry = analyser_entry(str(media_dir / "short.wav"))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    pipeline = entry.runtime_data.pipeline
+    await wait_for(lambda: pipeline.stats.ffmpeg_pid is not None, what="ffmpeg to start")
+    pid = pipeline.stats.ffmpeg_pid
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    await wait_for(lambda: not pid_alive(pid), timeout_s=5.0, what="ffmpeg to be reaped")
+    assert ffmpeg_children() == []
+    assert await hass.config_entries.async_unload(entry.entry_id)

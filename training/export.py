@@ -1,0 +1,251 @@
+"""Fuse a trained GRU ensemble into one ONNX file following the model contract (ARCHITECTURE.md).
+
+Per target the `n` networks become one GRU of hidden n*h: input weights stacked, recurrence weights
+block-diagonal, fully connected layers block-diagonal Gemms; the n tanh outputs are averaged by a
+MatMul with a constant [n, 1] matrix. Mathematically identical to running the networks separately.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime
+from numpy.typing import NDArray
+from onnx import TensorProto, helper, numpy_helper
+
+from .config import (
+    HOP_S,
+    N_FEATURES,
+    NORMALISATION,
+    SAMPLE_RATE,
+    SEQUENCE_LENGTH,
+    STEP_S,
+    TARGETS,
+    WINDOW_S,
+)
+from .gru import GRUEnsembleRegressor, ParallelGRUNetwork, Standardiser
+
+IR_VERSION = 8
+OPSET = 17
+MODEL_FORMAT = "1"
+PARITY_TOLERANCE = 1e-5
+
+
+class ExportError(Exception):
+    """The exported graph does not reproduce the trained ensemble."""
+
+
+def _numpy(tensor: object) -> NDArray[np.float32]:
+    return np.asarray(tensor.detach().numpy(), dtype=np.float32)  # type: ignore[attr-defined]
+
+
+def _block_diagonal(blocks: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
+    rows = sum(block.shape[0] for block in blocks)
+    cols = sum(block.shape[1] for block in blocks)
+    out = np.zeros((rows, cols), dtype=np.float32)
+    r = c = 0
+    for block in blocks:
+        out[r : r + block.shape[0], c : c + block.shape[1]] = block
+        r += block.shape[0]
+        c += block.shape[1]
+    return out
+
+
+def _torch_gates_to_onnx(stacked: NDArray[np.float32], hidden: int) -> list[NDArray[np.float32]]:
+    """torch stacks GRU gates as (r, z, n); ONNX wants (z, r, h)."""
+    reset, update, new = (stacked[k * hidden : (k + 1) * hidden] for k in range(3))
+    return [update, reset, new]
+
+
+def fused_gru_weights(
+    networks: Sequence[ParallelGRUNetwork],
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """ONNX GRU W [1, 3nH, I], R [1, 3nH, nH], B [1, 6nH] for n networks of hidden H."""
+    hidden = networks[0].gru.hidden_size
+    gates_w = [_torch_gates_to_onnx(_numpy(n.gru.weight_ih_l0), hidden) for n in networks]
+    gates_r = [_torch_gates_to_onnx(_numpy(n.gru.weight_hh_l0), hidden) for n in networks]
+    gates_wb = [_torch_gates_to_onnx(_numpy(n.gru.bias_ih_l0), hidden) for n in networks]
+    gates_rb = [_torch_gates_to_onnx(_numpy(n.gru.bias_hh_l0), hidden) for n in networks]
+    w = np.concatenate([np.concatenate([g[gate] for g in gates_w]) for gate in range(3)])
+    r = np.concatenate([_block_diagonal([g[gate] for g in gates_r]) for gate in range(3)])
+    wb = np.concatenate([np.concatenate([g[gate] for g in gates_wb]) for gate in range(3)])
+    rb = np.concatenate([np.concatenate([g[gate] for g in gates_rb]) for gate in range(3)])
+    return w[None], r[None], np.concatenate([wb, rb])[None]
+
+
+def _target_branch(
+    target: str, networks: Sequence[ParallelGRUNetwork], sequence_input: str
+) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
+    n = len(networks)
+    hidden = networks[0].gru.hidden_size * n
+    w, r, b = fused_gru_weights(networks)
+    initialisers = [
+        numpy_helper.from_array(w, f"{target}_gru_W"),
+        numpy_helper.from_array(r, f"{target}_gru_R"),
+        numpy_helper.from_array(b, f"{target}_gru_B"),
+        numpy_helper.from_array(np.array([0], dtype=np.int64), f"{target}_squeeze_axes"),
+        numpy_helper.from_array(np.full((n, 1), 1.0 / n, dtype=np.float32), f"{target}_average"),
+    ]
+    nodes = [
+        helper.make_node(
+            "GRU",
+            [sequence_input, f"{target}_gru_W", f"{target}_gru_R", f"{target}_gru_B"],
+            ["", f"{target}_gru_last"],
+            name=f"{target}_gru",
+            hidden_size=hidden,
+            linear_before_reset=1,
+            direction="forward",
+            layout=0,
+        ),
+        helper.make_node(
+            "Squeeze",
+            [f"{target}_gru_last", f"{target}_squeeze_axes"],
+            [f"{target}_hidden0"],
+            name=f"{target}_squeeze",
+        ),
+    ]
+    layers = ("fc1", "fc2", "fc3")
+    previous = f"{target}_hidden0"
+    for depth, layer in enumerate(layers):
+        linear = [getattr(net, layer) for net in networks]
+        weight = _block_diagonal([_numpy(lin.weight) for lin in linear])
+        bias = np.concatenate([_numpy(lin.bias) for lin in linear])
+        initialisers += [
+            numpy_helper.from_array(weight, f"{target}_{layer}_weight"),
+            numpy_helper.from_array(bias, f"{target}_{layer}_bias"),
+        ]
+        gemm_out = f"{target}_{layer}_linear"
+        nodes.append(
+            helper.make_node(
+                "Gemm",
+                [previous, f"{target}_{layer}_weight", f"{target}_{layer}_bias"],
+                [gemm_out],
+                name=f"{target}_{layer}",
+                transB=1,
+            )
+        )
+        activation = "Relu" if depth < len(layers) - 1 else "Tanh"
+        previous = f"{target}_{layer}_{activation.lower()}"
+        nodes.append(
+            helper.make_node(activation, [gemm_out], [previous], name=f"{target}_{layer}_act")
+        )
+    nodes.append(
+        helper.make_node(
+            "MatMul", [previous, f"{target}_average"], [target], name=f"{target}_average"
+        )
+    )
+    return nodes, initialisers
+
+
+def build_model(
+    standardiser: Standardiser,
+    networks: Mapping[str, Sequence[ParallelGRUNetwork]],
+    metadata: dict[str, str],
+) -> onnx.ModelProto:
+    nodes = [
+        helper.make_node("Sub", ["features", "feature_mean"], ["centred"], name="centre"),
+        helper.make_node("Mul", ["centred", "feature_scale"], ["standardised"], name="scale"),
+        helper.make_node(
+            "Transpose", ["standardised"], ["time_major"], name="time_major", perm=[1, 0, 2]
+        ),
+    ]
+    initialisers = [
+        numpy_helper.from_array(standardiser.mean.astype(np.float32), "feature_mean"),
+        numpy_helper.from_array(standardiser.scale.astype(np.float32), "feature_scale"),
+    ]
+    for target in TARGETS:
+        branch_nodes, branch_initialisers = _target_branch(target, networks[target], "time_major")
+        nodes += branch_nodes
+        initialisers += branch_initialisers
+    graph = helper.make_graph(
+        nodes,
+        "music_mood_gru_ensemble",
+        [
+            helper.make_tensor_value_info(
+                "features", TensorProto.FLOAT, ["batch", SEQUENCE_LENGTH, N_FEATURES]
+            )
+        ],
+        [helper.make_tensor_value_info(t, TensorProto.FLOAT, ["batch", 1]) for t in TARGETS],
+        initialisers,
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="music_mood.training",
+        ir_version=IR_VERSION,
+    )
+    helper.set_model_props(model, metadata)
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def model_metadata(
+    description: str,
+    training_data: str,
+    scores: dict[str, object],
+    seeds: Sequence[int],
+    extractor_version: str,
+) -> dict[str, str]:
+    return {
+        "music_mood.format": MODEL_FORMAT,
+        "music_mood.feature_extractor_version": extractor_version,
+        "music_mood.sample_rate": str(SAMPLE_RATE),
+        "music_mood.window_s": str(WINDOW_S),
+        "music_mood.step_s": str(STEP_S),
+        "music_mood.sequence_length": str(SEQUENCE_LENGTH),
+        "music_mood.hop_s": str(HOP_S),
+        "music_mood.normalisation": NORMALISATION,
+        "music_mood.description": description,
+        "music_mood.training_data": training_data,
+        "music_mood.scores": json.dumps(scores, sort_keys=True),
+        "music_mood.seeds": json.dumps(list(seeds)),
+        "music_mood.created": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
+
+
+def run_onnxruntime(path: Path, features: NDArray[np.floating]) -> dict[str, NDArray[np.float32]]:
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    outputs = session.run(list(TARGETS), {"features": np.asarray(features, dtype=np.float32)})
+    return {t: np.asarray(o, dtype=np.float32) for t, o in zip(TARGETS, outputs, strict=True)}
+
+
+def parity_error(
+    path: Path, ensemble: GRUEnsembleRegressor, features: NDArray[np.floating]
+) -> float:
+    """Largest absolute difference between onnxruntime and the torch ensemble on `features`."""
+    onnx_out = run_onnxruntime(path, features)
+    torch_out = ensemble.predict(features)
+    return max(
+        float(np.max(np.abs(onnx_out[t][:, 0].astype(np.float64) - torch_out[t]))) for t in TARGETS
+    )
+
+
+def export_ensemble(
+    ensemble: GRUEnsembleRegressor,
+    path: Path,
+    metadata: dict[str, str],
+    check_features: NDArray[np.floating],
+) -> float:
+    """Write the ONNX file and verify it against torch on `check_features`; return the max error."""
+    if ensemble.standardiser_ is None:
+        raise RuntimeError("fit() the ensemble first")
+    model = build_model(ensemble.standardiser_, ensemble.networks_, metadata)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save_model(model, str(path))
+    error = parity_error(path, ensemble, check_features)
+    if not error <= PARITY_TOLERANCE:
+        raise ExportError(f"ONNX output differs from torch by {error:.3g} (> {PARITY_TOLERANCE})")
+    return error
+
+
+def operator_types(path: Path) -> set[str]:
+    return {node.op_type for node in onnx.load(str(path)).graph.node}
