@@ -49,14 +49,19 @@ CLIPS = (
 # ffmpeg writes PCM to its pipe in 4096-byte pieces: 2048 int16 samples per live read.
 LIVE_CHUNK_SAMPLES = 2048
 LABEL_TIMES = np.arange(15.0, 45.01, 0.5)  # the dataset's 61 label times per 45 s song
+REFERENCE = "pyAudioAnalysis 0.3.14 feature_extraction"
+REFERENCE_LABELS = "pyAudioAnalysis on each label excerpt"
+OURS_LABELS = "ours label_excerpt_features"
 
 
-def best_seconds(run: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
+def best_seconds(methods: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Best wall time of each method; rounds interleave the methods so load swings hit all alike."""
+    best = dict.fromkeys(methods, float("inf"))
     for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
+        for name, run in methods.items():
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 
@@ -118,11 +123,14 @@ def main() -> None:
         for clip in clips:
             extract_features(clip, sample_rate)
 
-    def frame_streaming() -> None:
-        for clip in clips:
-            extractor = StreamingFeatureExtractor(grid, *whole_signal_normalisation(clip))
-            for chunk in chunks_of(clip, LIVE_CHUNK_SAMPLES):
-                extractor.push(chunk)
+    def frame_streaming(chunk_samples: int) -> Callable[[], None]:
+        def run() -> None:
+            for clip in clips:
+                extractor = StreamingFeatureExtractor(grid, *whole_signal_normalisation(clip))
+                for chunk in chunks_of(clip, chunk_samples):
+                    extractor.push(chunk)
+
+        return run
 
     def excerpt_streaming() -> None:
         for clip in clips:
@@ -131,26 +139,15 @@ def main() -> None:
                 stream.push(chunk)
 
     song = clips[0]
-
-    def label_batch() -> None:
-        label_excerpt_features(song, grid, LABEL_TIMES)
-
-    timings = {
-        "ours offline (extract_features)": best_seconds(offline, repeats),
-        "ours StreamingFeatureExtractor (2048-sample chunks)": best_seconds(
-            frame_streaming, repeats
-        ),
-        "ours ExcerptStream as live (60x68 every 0.5 s)": best_seconds(excerpt_streaming, repeats),
-    }
-    label_s = best_seconds(label_batch, repeats)
-
-    reference_s: float | None = None
-    reference_label_s: float | None = None
+    hop = round(0.5 * sample_rate)
+    methods: dict[str, Callable[[], object]] = {}
     try:
-        from pyAudioAnalysis import ShortTermFeatures
+        from pyAudioAnalysis import ShortTermFeatures  # noqa: PLC0415 - optional reference
     except ImportError:
         print("pyAudioAnalysis is not installed: ratios against it are skipped")
+        has_reference = False
     else:
+        has_reference = True
 
         def reference() -> None:
             for clip in clips:
@@ -163,8 +160,23 @@ def main() -> None:
                     song[start:end], sample_rate, grid.window, grid.step
                 )
 
-        reference_s = best_seconds(reference, repeats)
-        reference_label_s = best_seconds(reference_labels, repeats)
+        methods[REFERENCE] = reference
+        methods[REFERENCE_LABELS] = reference_labels
+    methods.update(
+        {
+            "ours offline (extract_features)": offline,
+            f"ours StreamingFeatureExtractor ({LIVE_CHUNK_SAMPLES}-sample chunks)": (
+                frame_streaming(LIVE_CHUNK_SAMPLES)
+            ),
+            f"ours StreamingFeatureExtractor ({hop}-sample chunks)": frame_streaming(hop),
+            "ours ExcerptStream as live (60x68 every 0.5 s)": excerpt_streaming,
+            OURS_LABELS: lambda: label_excerpt_features(song, grid, LABEL_TIMES),
+        }
+    )
+    timings = best_seconds(methods, repeats)
+    label_s = timings.pop(OURS_LABELS)
+    reference_label_s = timings.pop(REFERENCE_LABELS, None)
+    reference_s = timings.get(REFERENCE) if has_reference else None
 
     affinity = sorted(os.sched_getaffinity(0))
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
@@ -172,10 +184,7 @@ def main() -> None:
     print(f"CPUs allowed: {affinity}; load average (1/5/15 min): {load} (shared machine)")
     print()
     print(f"{'method':54s} {'audio s/s':>10s} {'x real time':>12s} {'vs pyAA':>8s}")
-    rows = dict(timings)
-    if reference_s is not None:
-        rows = {"pyAudioAnalysis 0.3.14 feature_extraction": reference_s, **rows}
-    for name, seconds in rows.items():
+    for name, seconds in timings.items():
         ratio = f"{reference_s / seconds:7.1f}x" if reference_s is not None else "     n/a"
         speed = audio_s / seconds
         print(f"{name:54s} {speed:10.0f} {speed:11.0f}x {ratio}")

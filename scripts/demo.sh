@@ -30,17 +30,22 @@ ensure_programs ffmpeg:ffmpeg ffprobe:ffmpeg curl:curl
 
 # The newest Home Assistant the tests cover needs Python 3.14; fall back to the tested minimum on 3.13.
 if PYTHON="$(find_python 14 3.14.2)"; then
-    HA_PINS="homeassistant==2026.10.4 home-assistant-frontend==20260930.5"
+    HA_PIN="homeassistant==2026.10.4"
 elif command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
     log "no Python >= 3.14.2 installed: using a private one from scripts/build_python314.sh"
     PYTHON="private-3.14"
-    HA_PINS="homeassistant==2026.10.4 home-assistant-frontend==20260930.5"
+    HA_PIN="homeassistant==2026.10.4"
 elif PYTHON="$(find_python 13 3.13.0)"; then
-    HA_PINS="homeassistant==2025.4.4 home-assistant-frontend==20250411.0"
+    HA_PIN="homeassistant==2025.4.4"
 else
     die "the demo needs Python >= 3.14.2 or 3.13 (with venv/ensurepip), or a Debian/Ubuntu host to fetch 3.14 on. Install one, e.g. 'pyenv install 3.13'."
 fi
-VENV="$(ensure_venv demo "$PYTHON" "" -- "$HA_PINS ha-ffmpeg==3.2.2 pyserial==3.5")"
+VENV="$(ensure_venv demo "$PYTHON" "" -- "$HA_PIN ha-ffmpeg==3.2.2 pyserial==3.5")"
+# What the demo configuration loads (demo/configuration.yaml, the demo integration's entity platforms) and
+# what Music Mood imports; installed now rather than by Home Assistant's runtime installer.
+install_ha_requirements "$VENV" --always-loaded --imported-by "$REPO_ROOT/custom_components/music_mood" \
+    frontend config history logbook demo ffmpeg logger \
+    light sensor binary_sensor switch camera media_player stt tts notify update
 log "Home Assistant $(ha_version_in "$VENV") on Python $(python_version_of "$VENV/bin/python")"
 
 if curl -s -o /dev/null --max-time 2 "http://localhost:$PORT/"; then

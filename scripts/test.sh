@@ -22,14 +22,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPO_ROOT"
 
-# Pins. pytest-homeassistant-custom-component pins Home Assistant exactly:
-#   0.13.236 = Home Assistant 2025.4.4 (hacs.json's minimum), 0.13.375 = Home Assistant 2026.10.4.
-TORCH_PIN="torch==2.13.0"
-HA_MIN_PINS="pytest-homeassistant-custom-component==0.13.236 ha-ffmpeg==3.2.2 pyserial==3.5 onnxruntime==1.32.0"
-HA_NEW_PINS="pytest-homeassistant-custom-component==0.13.375 ha-ffmpeg==3.2.2 pyserial==3.5"
-# Where torch comes from; e.g. https://download.pytorch.org/whl/cpu to avoid PyPI's CUDA build.
-TORCH_INDEX_ARGS="${MUSIC_MOOD_TORCH_INDEX_URL:+--extra-index-url $MUSIC_MOOD_TORCH_INDEX_URL}"
-
 ALL_ENVS=(training ha-min ha-new)
 if [[ $# -gt 0 ]]; then SELECTED=("$@"); else read -r -a SELECTED <<< "${MUSIC_MOOD_TEST_ENVS:-${ALL_ENVS[*]}}"; fi
 for name in "${SELECTED[@]}"; do
@@ -74,36 +66,25 @@ PY
         5) verdict="FAIL (no tests collected: every suite must have tests)"; FAILED=1 ;;
         *) verdict="FAIL (pytest exit $status)"; FAILED=1 ;;
     esac
-    SUMMARY+=("$(printf '%-34s HA %-10s %-48s %s' "$label" "$ha_version" "$counts" "$verdict")")
+    SUMMARY+=("$(printf '%-28s Python %-8s HA %-10s %-46s %s' "$label" "$(python_version_of "$venv/bin/python")" \
+        "$ha_version" "$counts" "$verdict")")
 }
 
 if selected training; then
-    PYTHON311="$(find_python 11 3.11.0)" || die "training needs Python 3.11 (with venv/ensurepip): none found on PATH, in pyenv (${PYENV_ROOT:-~/.pyenv}/versions) or in /usr/bin, /usr/local/bin. Install one, e.g. 'pyenv install 3.11'."
-    TRAIN_VENV="$(ensure_venv training "$PYTHON311" "pyproject:$(sha256sum pyproject.toml | cut -c1-16)" \
-        -- "$TORCH_PIN $TORCH_INDEX_ARGS" -- "-e .[training] pytest-asyncio")"
-    # The cached venv may have been installed editable from another clone: point it at this one.
-    if [[ "$("$TRAIN_VENV/bin/python" -c 'import training, pathlib; print(pathlib.Path(training.__file__).resolve().parents[1])' 2>/dev/null)" != "$REPO_ROOT" ]]; then
-        "$TRAIN_VENV/bin/python" -m pip install -q --no-deps -e . >&2
-    fi
-    run_suite "training (Python 3.11)" "$TRAIN_VENV" "none" -- tests/core tests/training
+    TRAIN_VENV="$(training_venv)"
+    run_suite "training" "$TRAIN_VENV" "none" -- tests/core tests/training
 fi
 
 if selected ha-min; then
-    PYTHON313="$(find_python 13 3.13.0)" || die "ha-min needs Python 3.13 (>= 3.13.0, with venv/ensurepip) for Home Assistant 2025.4.4: none found on PATH, in pyenv or in /usr/bin, /usr/local/bin. Install one, e.g. 'pyenv install 3.13'."
-    # shellcheck disable=SC2086
-    HA_MIN_VENV="$(ensure_venv ha-min "$PYTHON313" "" -- $HA_MIN_PINS)"
+    HA_MIN_VENV="$(ha_min_venv)"
     HA_MIN_VERSION="$(ha_version_in "$HA_MIN_VENV")"
     run_suite "ha-min" "$HA_MIN_VENV" "$HA_MIN_VERSION" -- tests/core tests/integration
-    run_suite "ha-min, onnxruntime hidden" "$HA_MIN_VENV" "$HA_MIN_VERSION" MUSIC_MOOD_HIDE_ONNXRUNTIME=1 -- tests/integration
+    run_suite "ha-min, onnxruntime hidden" "$HA_MIN_VENV" "$HA_MIN_VERSION" \
+        MUSIC_MOOD_HIDE_ONNXRUNTIME=1 -- tests/integration
 fi
 
 if selected ha-new; then
-    PYTHON314="$(find_python 14 3.14.2)" || {
-        log "no Python >= 3.14.2 installed: using a private one from scripts/build_python314.sh"
-        PYTHON314="private-3.14"
-    }
-    # shellcheck disable=SC2086
-    HA_NEW_VENV="$(ensure_venv ha-new "$PYTHON314" "" -- $HA_NEW_PINS)"
+    HA_NEW_VENV="$(ha_new_venv)"
     HA_NEW_VERSION="$(ha_version_in "$HA_NEW_VENV")"
     run_suite "ha-new" "$HA_NEW_VENV" "$HA_NEW_VERSION" -- tests/core tests/integration
 fi

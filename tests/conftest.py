@@ -25,7 +25,7 @@ import os  # noqa: E402
 class _HideOnnxruntime(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: object, target: object = None) -> None:
         if fullname == "onnxruntime" or fullname.startswith("onnxruntime."):
-            raise ImportError(f"{fullname} is hidden by MUSIC_MOOD_HIDE_ONNXRUNTIME=1")
+            raise ModuleNotFoundError(f"{fullname} is hidden by MUSIC_MOOD_HIDE_ONNXRUNTIME=1")
         return None
 
 

@@ -28,7 +28,10 @@ from .const import (
     DOMAIN,
     ENTRY_KIND_SERIAL_STRIP,
     ISSUE_MODEL_UNUSABLE,
+    RESTART_BACKOFF_MAX_S,
+    RESTART_BACKOFF_MIN_S,
     SOURCE_TYPE_FFMPEG,
+    STALL_TIMEOUT_S,
     USER_MODEL_DIR,
 )
 from .music_mood_core.audio import redact_url
@@ -57,6 +60,9 @@ def pipeline_settings(entry: MusicMoodConfigEntry) -> PipelineSettings:
         ),
         silence_duration_s=float(options.get(CONF_SILENCE_DURATION_S, DEFAULT_SILENCE_DURATION_S)),
         loop_file=bool(options.get(CONF_LOOP_FILE, DEFAULT_LOOP_FILE)),
+        stall_timeout_s=STALL_TIMEOUT_S,
+        backoff_min_s=RESTART_BACKOFF_MIN_S,
+        backoff_max_s=RESTART_BACKOFF_MAX_S,
     )
 
 

@@ -39,6 +39,7 @@ from .music_mood_core.ffmpeg_process import (
 NETWORK_SCHEMES: Final = frozenset(
     {"http", "https", "rtsp", "rtsps", "rtmp", "rtmps", "rtp", "srt", "udp", "tcp", "mms", "mmsh"}
 )
+HTTP_INPUT_OPTIONS: Final = ("-probesize", "65536")
 ATTR_MEDIA_CONTENT_ID: Final = "media_content_id"
 
 # Reasons (also config-flow error keys and status details).
@@ -68,6 +69,7 @@ class FfmpegInput:
     source: str
     input_options: tuple[str, ...] = ()
     is_local_file: bool = False
+    is_capture_device: bool = False
 
     @property
     def redacted(self) -> str:
@@ -117,12 +119,16 @@ def parse_ffmpeg_input(hass: HomeAssistant, source: str) -> FfmpegInput:
     if separator and driver.lower() in CAPTURE_DRIVERS and not device.startswith("//"):
         if not device or device.startswith("-"):
             raise SourceError(REASON_INVALID_SOURCE, "a capture device needs a device name")
-        return FfmpegInput(device, input_options=("-f", driver.lower()))
+        return FfmpegInput(device, input_options=("-f", driver.lower()), is_capture_device=True)
     parts = urlsplit(source)
     scheme = parts.scheme.lower()
     if scheme == "file":
         return _checked_local_file(hass, unquote(parts.path))
     if scheme in NETWORK_SCHEMES and parts.netloc:
+        if scheme in ("http", "https"):
+            # ffmpeg otherwise buffers up to 5 MB to probe a radio stream: minutes of silence
+            # before the first sample. 64 kB identifies any audio codec a web radio sends.
+            return FfmpegInput(source, input_options=HTTP_INPUT_OPTIONS)
         return FfmpegInput(source)
     raise SourceError(REASON_INVALID_SOURCE, redact_url(source))
 

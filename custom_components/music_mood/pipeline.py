@@ -29,6 +29,7 @@ from .const import (
     ISSUE_MODEL_UNUSABLE,
     RESTART_BACKOFF_MAX_S,
     RESTART_BACKOFF_MIN_S,
+    SOURCE_PROBE_TIMEOUT_S,
     STALL_TIMEOUT_S,
 )
 from .music_mood_core.audio import BYTES_PER_SAMPLE
@@ -295,10 +296,12 @@ class MoodPipeline:
                 # Read exactly up to the next hop boundary: the hop's last byte wakes us, so the
                 # prediction starts the moment its audio exists.
                 to_boundary = stream.hop_samples - stream.position % stream.hop_samples
+                # Opening a stream (DNS, connect, probing) may take longer than a stall.
+                timeout_s = self.settings.stall_timeout_s
+                if stream.position == 0:
+                    timeout_s = max(timeout_s, SOURCE_PROBE_TIMEOUT_S)
                 try:
-                    data = await process.read_exactly(
-                        to_boundary * BYTES_PER_SAMPLE, self.settings.stall_timeout_s
-                    )
+                    data = await process.read_exactly(to_boundary * BYTES_PER_SAMPLE, timeout_s)
                 except (FfmpegEndedError, FfmpegStalledError) as error:
                     reason = f"stream ended ({error})" if isinstance(error, FfmpegEndedError) else str(error)
                     raise _StreamEnded(reason) from error

@@ -75,7 +75,7 @@ async def _async_analyze(call: ServiceCall) -> ServiceResponse:
             translation_key=f"analyze_{error.reason}",
             translation_placeholders={"source": shown},
         ) from error
-    if ffmpeg_input.input_options:
+    if ffmpeg_input.is_capture_device:
         # A capture device never ends: there is no whole file to analyse.
         raise ServiceValidationError(
             translation_domain=DOMAIN,

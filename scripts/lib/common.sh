@@ -166,21 +166,52 @@ python314() {
 ha_min_venv() {
     local python
     python="$(python313)"
+    local venv
     # shellcheck disable=SC2086
-    ensure_venv ha-min "$python" "" -- $HA_MIN_PINS
+    venv="$(ensure_venv ha-min "$python" "" -- $HA_MIN_PINS)"
+    install_ha_requirements "$venv" --imported-by "$REPO_ROOT/custom_components/music_mood"
+    printf '%s\n' "$venv"
 }
 
 ha_new_venv() {
     local python
     python="$(python314)"
+    local venv
     # shellcheck disable=SC2086
-    ensure_venv ha-new "$python" "" -- $HA_NEW_PINS
+    venv="$(ensure_venv ha-new "$python" "" -- $HA_NEW_PINS)"
+    install_ha_requirements "$venv" --imported-by "$REPO_ROOT/custom_components/music_mood"
+    printf '%s\n' "$venv"
 }
 
 # Home Assistant's oldest supported version plus ruff and mypy: mypy needs Home Assistant's types.
 lint_venv() {
     local python
     python="$(python313)"
+    local venv
     # shellcheck disable=SC2086
-    ensure_venv lint "$python" "" -- $HA_MIN_PINS -- $LINT_PINS
+    venv="$(ensure_venv lint "$python" "" -- $HA_MIN_PINS -- $LINT_PINS)"
+    install_ha_requirements "$venv" --imported-by "$REPO_ROOT/custom_components/music_mood"
+    printf '%s\n' "$venv"
+}
+
+# install_ha_requirements VENV ARGS...: pip-installs what scripts/lib/ha_requirements.py ARGS lists (the
+# requirements of Home Assistant integrations), pinned by Home Assistant's package_constraints.txt.
+# The list depends on the source (the integrations it imports), so it is re-checked on every run.
+install_ha_requirements() {
+    local venv="$1"
+    shift
+    local helper="$REPO_ROOT/scripts/lib/ha_requirements.py" requirements constraints key
+    requirements="$("$venv/bin/python" "$helper" "$@")"
+    constraints="$("$venv/bin/python" "$helper" --constraints)"
+    key="$(printf '%s\n' "$requirements" | sha256sum | cut -c1-16)"
+    [[ "$(cat "$venv/.music_mood_ha_requirements" 2>/dev/null)" == "$key" ]] && return 0
+    if [[ -n "$requirements" ]]; then
+        log "  pip install (Home Assistant integration requirements) $(printf '%s ' $requirements)"
+        # shellcheck disable=SC2086
+        "$venv/bin/python" -m pip install -q -c "$constraints" $requirements >>"$venv.log" 2>&1 || {
+            tail -n 40 "$venv.log" >&2
+            die "could not install Home Assistant integration requirements into $venv (log above)"
+        }
+    fi
+    printf '%s\n' "$key" > "$venv/.music_mood_ha_requirements"
 }

@@ -380,3 +380,13 @@ def test_resolve_refuses_unknown_ids_and_traversal(tmp_path: Path, model_id: str
     with pytest.raises(ModelError) as caught:
         resolve_model(model_id, user_dir)
     assert caught.value.reason == "not_found"
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.onnx"
+    with huge.open("wb") as handle:  # sparse: no disk space used
+        handle.truncate(65 * 1024 * 1024)
+    with pytest.raises(ModelError) as caught:
+        load_model(huge)
+    assert caught.value.reason == "unreadable"
+    assert "65 MiB" in str(caught.value)

@@ -31,13 +31,21 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Every test here loads the integration from custom_components/."""
 
 
-def _cut(target: Path, start_s: float, duration_s: float, *, silence_after_s: float = 0.0) -> Path:
+def _cut(
+    target: Path,
+    start_s: float,
+    duration_s: float,
+    *,
+    silence_after_s: float = 0.0,
+    channels: int = 1,
+    sample_rate: int = 22050,
+) -> Path:
     """A WAV excerpt of the real CC clip (optionally followed by digital silence)."""
     command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-ss", str(start_s), "-t", str(duration_s)]
     command += ["-i", str(CLIP)]
     if silence_after_s:
         command += ["-af", f"apad=pad_dur={silence_after_s}"]
-    command += ["-ac", "1", "-ar", "22050", "-c:a", "pcm_s16le", str(target)]
+    command += ["-ac", str(channels), "-ar", str(sample_rate), "-c:a", "pcm_s16le", str(target)]
     subprocess.run(command, check=True)
     return target
 
@@ -48,6 +56,8 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "short": _cut(folder / "short.wav", 20.0, 6.0),
         "music_then_silence": _cut(folder / "music_then_silence.wav", 20.0, 4.0, silence_after_s=4.0),
+        # Stereo at 44.1 kHz: the live path must downmix and resample exactly like decode_file.
+        "stereo_44k": _cut(folder / "stereo_44k.wav", 40.0, 8.0, channels=2, sample_rate=44100),
     }
 
 
@@ -80,6 +90,11 @@ class StreamServer:
         self._arguments = [sys.executable, str(STREAM_SERVER), str(wav), str(self.port)]
         self._arguments += ["--pace"] * pace + ["--loop"] * loop
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
 
     @property
     def url(self) -> str:

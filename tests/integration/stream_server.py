@@ -46,8 +46,8 @@ def main() -> None:
     header, pcm, byte_rate = _split_wav(args.wav.read_bytes())
     if args.loop:
         endless = bytearray(header)
-        endless[4:8] = struct.pack("<I", 0xFFFFFFFF)
-        endless[-4:] = struct.pack("<I", 0xFFFFFFFF)
+        endless[4:8] = struct.pack("<I", 0x7FFFFF00)
+        endless[-4:] = struct.pack("<I", 0x7FFFFF00)
         header = bytes(endless)
     chunk_bytes = max(2, int(byte_rate * _CHUNK_S) // 2 * 2)
 

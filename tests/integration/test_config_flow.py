@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -43,6 +43,12 @@ async def _start_analyser_flow(
     return await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {CONF_NAME: "Kitchen", CONF_SOURCE_TYPE: source_type, CONF_MODEL: model},
+    )
+
+
+async def _start_reconfigure(hass: HomeAssistant, entry_id: str) -> dict:
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry_id}
     )
 
 
@@ -213,7 +219,7 @@ async def test_reconfigure_changes_source_and_model(hass: HomeAssistant, media_d
         await hass.async_block_till_done()
     entry, other = created
 
-    result = await entry.start_reconfigure_flow(hass)
+    result = await _start_reconfigure(hass, entry.entry_id)
     assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE_TYPE: SOURCE_TYPE_FFMPEG, CONF_MODEL: "user/ensemble.onnx"}
@@ -226,7 +232,7 @@ async def test_reconfigure_changes_source_and_model(hass: HomeAssistant, media_d
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
-    result = await entry.start_reconfigure_flow(hass)
+    result = await _start_reconfigure(hass, entry.entry_id)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE_TYPE: SOURCE_TYPE_FFMPEG, CONF_MODEL: "user/ensemble.onnx"}
     )

@@ -48,12 +48,15 @@ _EPS: Final = float(np.finfo(np.float64).eps)
 # QUIRK: dc_normalize adds a literal 1e-10 (not eps) to the peak, so digital silence stays zero.
 _PEAK_GUARD: Final = 1e-10
 _INT16_SCALE: Final = 2.0**15
+_UNIT: Final = 1.0 / _INT16_SCALE  # 2**-15 exactly
 _N_ENTROPY_BLOCKS: Final = 10
 _ROLLOFF_FRACTION: Final = 0.90
 _N_MFCC: Final = 13
 _N_CHROMA: Final = 12
-# Frames computed per rfft call in long offline runs: bounds memory, keeps every call large.
+# Frames analysed per block in long offline runs: small enough to stay in cache (~1 MB of
+# samples), large enough that numpy's per-call overhead vanishes.
 _FRAMES_PER_BLOCK: Final = 128
+_FRAMES_PER_EXCERPT_GROUP: Final = 240
 
 _ZCR, _ENERGY, _ENERGY_ENTROPY, _CENTROID, _SPREAD, _SPECTRAL_ENTROPY, _FLUX, _ROLLOFF = range(8)
 _MFCC = slice(8, 8 + _N_MFCC)
@@ -246,18 +249,19 @@ def _block_entropy(squares: Float64Array, total: Float64Array) -> Float64Array:
     blocks = squares[..., : block * _N_ENTROPY_BLOCKS].reshape(
         *squares.shape[:-1], _N_ENTROPY_BLOCKS, block
     )
-    shares = np.sum(blocks, axis=-1) / (total + _EPS)[..., None]
-    result: Float64Array = -np.sum(shares * np.log2(shares + _EPS), axis=-1)
+    shares = blocks.sum(axis=-1) / (total + _EPS)[..., None]
+    result: Float64Array = -(shares * np.log2(shares + _EPS)).sum(axis=-1)
     return result
 
 
-def _zero_crossing_rate(frames: Float64Array) -> Float64Array:
-    """sum(|diff(sign(x))|) / 2 / (N - 1), as the reference computes it."""
+def _zero_crossing_rate(frames: Float64Array, squares: Float64Array) -> Float64Array:
+    """sum(|diff(sign(x))|) / 2 / (N - 1), as the reference computes it (squares = x * x)."""
     # Without exact zeros every sign-bit change is a full -1 <-> +1 step (|diff| = 2, counted 1).
     sign_bits = np.signbit(frames)
     crossings = np.count_nonzero(sign_bits[..., 1:] != sign_bits[..., :-1], axis=-1)
-    with_zeros = np.any(frames == 0, axis=-1)
-    if np.any(with_zeros):
+    # A zero square flags a zero sample (or an underflow, which the exact path handles as well).
+    with_zeros = squares.min(axis=-1) == 0
+    if with_zeros.any():
         # A zero sample is a half step (|diff| = 1): count with explicit -1/0/+1 signs there.
         rows = frames[with_zeros]
         signs = (rows > 0).view(np.int8) - (rows < 0).view(np.int8)
@@ -290,18 +294,22 @@ def _frame_features(
     window, n_bins = tables.window, tables.n_bins
     out = np.empty((*frames.shape[:-1], N_BASE_FEATURES))
 
-    out[..., _ZCR] = _zero_crossing_rate(frames)
     squares = frames * frames
-    frame_energy = np.sum(squares, axis=-1)
+    out[..., _ZCR] = _zero_crossing_rate(frames, squares)
+    frame_energy = squares.sum(axis=-1)
     out[..., _ENERGY] = frame_energy / np.float64(window)
     out[..., _ENERGY_ENTROPY] = _block_entropy(squares, frame_energy)
     del squares
 
     mag = _magnitudes(frames, n_bins)
     power = mag * mag
-    total_power = np.sum(power, axis=-1)
+    total_power = power.sum(axis=-1)
     weighted = mag @ tables.magnitude_weights
-    magnitude_sum, first_moment, second_moment = weighted[..., 0], weighted[..., 1], weighted[..., 2]
+    magnitude_sum, first_moment, second_moment = (
+        weighted[..., 0],
+        weighted[..., 1],
+        weighted[..., 2],
+    )
 
     # QUIRK: centroid/spread scale |X| by its maximum and add eps to the scaled sum; an all-zero
     # spectrum is divided by eps instead of its (zero) maximum.
@@ -328,17 +336,17 @@ def _frame_features(
     out[..., 1:, _FLUX] = steps.sum(axis=-1)
     del steps
     if previous_magnitude is not None:
-        previous_shares = previous_magnitude / (
-            previous_magnitude.sum(axis=-1) + n_bins * _EPS
-        )[..., None]
+        previous_shares = (
+            previous_magnitude / (previous_magnitude.sum(axis=-1) + n_bins * _EPS)[..., None]
+        )
         out[..., 0, _FLUX] = ((shares[..., 0, :] - previous_shares) ** 2).sum(axis=-1)
 
     # QUIRK: roll-off compares cumsum + eps against 0.9 * energy and divides the bin index by
     # window//2; a frame where no bin passes gets 0.
-    cumulative = np.cumsum(power, axis=-1)
+    cumulative = power.cumsum(axis=-1)
     cumulative += _EPS
     above = cumulative > (_ROLLOFF_FRACTION * total_power)[..., None]
-    first = np.argmax(above, axis=-1)
+    first = above.argmax(axis=-1)
     out[..., _ROLLOFF] = np.where(above[..., -1], first / float(n_bins), 0.0)
 
     log_mel = np.log10(weighted[..., 3:] + _EPS)
@@ -349,7 +357,7 @@ def _frame_features(
         ..., None
     ]
     out[..., _CHROMA] = chroma
-    out[..., _CHROMA_STD] = np.std(chroma, axis=-1)
+    out[..., _CHROMA_STD] = chroma.std(axis=-1)
     return out, mag[..., -1, :].copy()
 
 
@@ -366,8 +374,15 @@ def _with_deltas(base: Float64Array, previous_base: Float64Array | None = None) 
 
 def _frames_of(signal: Float64Array, grid: FrameGrid, n_frames: int) -> Float64Array:
     """Read-only strided view (..., n_frames, window) of frames starting at k*step."""
-    view = np.lib.stride_tricks.sliding_window_view(signal, grid.window, axis=-1)
-    frames: Float64Array = view[..., : (n_frames - 1) * grid.step + 1 : grid.step, :]
+    if n_frames < 1 or (n_frames - 1) * grid.step + grid.window > signal.shape[-1]:
+        raise ValueError(f"{signal.shape[-1]} samples do not hold {n_frames} frames")
+    sample_stride = signal.strides[-1]
+    frames: Float64Array = np.lib.stride_tricks.as_strided(
+        signal,
+        shape=(*signal.shape[:-1], n_frames, grid.window),
+        strides=(*signal.strides[:-1], grid.step * sample_stride, sample_stride),
+        writeable=False,
+    )
     return frames
 
 
@@ -376,65 +391,89 @@ def _frames_of(signal: Float64Array, grid: FrameGrid, n_frames: int) -> Float64A
 # --------------------------------------------------------------------------------------------
 
 
-def _to_unit_scale(samples: ArrayLike) -> Float64Array:
-    # QUIRK: np.double(signal) / 2**15: samples are divided by 32768 before normalising.
-    # (Multiplying by the exact power of two 2**-15 gives the same bits as dividing by 2**15.)
-    unit: Float64Array = np.array(samples, dtype=np.float64)
-    unit *= 1.0 / _INT16_SCALE
-    return unit
+def _as_samples(samples: ArrayLike) -> NDArray[np.generic]:
+    """Integer samples stay integers (cheap exact statistics); anything else becomes float64."""
+    raw = np.asarray(samples)
+    if raw.dtype.kind in "iu":
+        return raw
+    return raw.astype(np.float64, copy=False)
 
 
-def _normalisation_of(unit: Float64Array) -> tuple[float, float]:
-    dc = unit.mean()
+def _normalisation_stats(raw: NDArray[np.generic]) -> tuple[Float64Array, Float64Array]:
+    """DC offset and peak (unit scale) of each row of ``raw`` along its last axis (kept as 1).
+
+    QUIRK: dc_normalize subtracts the mean of x / 2**15 and divides by max|x - mean| + 1e-10.
+    """
+    length = raw.shape[-1]
+    if raw.dtype.kind in "iu":
+        # The reference's float sum of x / 2**15 is exact for integer samples (every partial sum
+        # is a multiple of 2**-15 far below 2**53 ulps), so the integer sum gives the same mean
+        # bits without a float copy of the signal; scaling by 2**-15 is exact too.
+        total = raw.sum(axis=-1, keepdims=True, dtype=np.int64)
+        dc: Float64Array = total.astype(np.float64) / length * _UNIT
+        high = raw.max(axis=-1, keepdims=True).astype(np.float64) * _UNIT
+        low = raw.min(axis=-1, keepdims=True).astype(np.float64) * _UNIT
+    else:
+        unit = raw.astype(np.float64) * _UNIT
+        dc = unit.mean(axis=-1, keepdims=True)
+        high = unit.max(axis=-1, keepdims=True)
+        low = unit.min(axis=-1, keepdims=True)
     # max|x - dc| == max(max(x) - dc, dc - min(x)) bit for bit: rounding is monotonic.
-    peak = max(unit.max() - dc, dc - unit.min()) + _PEAK_GUARD
-    return float(dc), float(peak)
+    peak: Float64Array = np.maximum(high - dc, dc - low) + _PEAK_GUARD
+    return dc, peak
 
 
 def whole_signal_normalisation(samples: ArrayLike) -> tuple[float, float]:
-    """DC offset and peak (unit scale) that pyAudioAnalysis removes from the whole signal.
-
-    QUIRK: mean of the /2**15 signal, then max |x - mean| + 1e-10.
-    """
-    unit = _to_unit_scale(samples)
-    if unit.ndim != 1 or unit.size == 0:
+    """DC offset and peak (unit scale) that pyAudioAnalysis removes from the whole signal."""
+    raw = _as_samples(samples)
+    if raw.ndim != 1 or raw.size == 0:
         raise ValueError("samples must be a non-empty 1-D array")
-    return _normalisation_of(unit)
+    dc, peak = _normalisation_stats(raw)
+    return float(dc[0]), float(peak[0])
 
 
-def _normalise_in_place(
-    unit: Float64Array, dc: float | Float64Array, peak: float | Float64Array
+def _normalised(
+    raw: NDArray[np.generic], dc: float | Float64Array, peak: float | Float64Array
 ) -> Float64Array:
-    # Same two element-wise operations as dc_normalize (subtract, then divide), so identical bits.
+    """(x / 2**15 - dc) / peak in a new float64 array, operation by operation as the reference."""
+    # QUIRK: np.double(signal) / 2**15 before normalising; multiplying by the exact power of two
+    # 2**-15 gives the same bits as dividing by 2**15. Subtract, then divide: identical bits.
+    unit: Float64Array = raw.astype(np.float64)
+    unit *= _UNIT
     unit -= dc
     unit /= peak
     return unit
 
 
-def _checked_samples(samples: ArrayLike, grid: FrameGrid) -> Float64Array:
-    unit = _to_unit_scale(samples)
-    if unit.ndim != 1:
-        raise ValueError(f"samples must be a 1-D (mono) array, got shape {unit.shape}")
-    if unit.size < grid.window:
+def _checked_samples(samples: ArrayLike, grid: FrameGrid) -> NDArray[np.generic]:
+    raw = _as_samples(samples)
+    if raw.ndim != 1:
+        raise ValueError(f"samples must be a 1-D (mono) array, got shape {raw.shape}")
+    if raw.size < grid.window:
         raise SignalTooShortError(
-            f"{unit.size} samples is shorter than one analysis window of {grid.window} samples "
+            f"{raw.size} samples is shorter than one analysis window of {grid.window} samples "
             f"({grid.window / grid.sample_rate:.3f} s at {grid.sample_rate} Hz)"
         )
-    return unit
+    return raw
 
 
-def _features_of_normalised(normalised: Float64Array, grid: FrameGrid) -> Float64Array:
-    """Features of a whole normalised 1-D signal, computed in blocks of frames."""
+def _features_of(raw: NDArray[np.generic], grid: FrameGrid, dc: float, peak: float) -> Float64Array:
+    """Features of a whole 1-D signal under one normalisation, normalised and analysed in blocks
+    of frames so that each block stays in cache."""
     tables = _tables(grid.sample_rate, grid.window)
-    n_frames = grid.n_frames(normalised.size)
-    frames = _frames_of(normalised, grid, n_frames)
+    n_frames = grid.n_frames(raw.size)
     out = np.empty((n_frames, N_FEATURES))
     previous_magnitude: Float64Array | None = None
     previous_base: Float64Array | None = None
     for start in range(0, n_frames, _FRAMES_PER_BLOCK):
-        block = frames[start : start + _FRAMES_PER_BLOCK]
-        base, previous_magnitude = _frame_features(block, tables, previous_magnitude)
-        out[start : start + block.shape[0]] = _with_deltas(base, previous_base)
+        count = min(_FRAMES_PER_BLOCK, n_frames - start)
+        first_sample = start * grid.step
+        end_sample = first_sample + (count - 1) * grid.step + grid.window
+        block = _normalised(raw[first_sample:end_sample], dc, peak)
+        base, previous_magnitude = _frame_features(
+            _frames_of(block, grid, count), tables, previous_magnitude
+        )
+        out[start : start + count] = _with_deltas(base, previous_base)
         previous_base = base[-1]
     return out
 
@@ -449,9 +488,9 @@ def extract_features(
 
 def extract_features_on_grid(samples: ArrayLike, grid: FrameGrid) -> Float64Array:
     """:func:`extract_features` for an explicit :class:`FrameGrid` (whole-signal normalisation)."""
-    unit = _checked_samples(samples, grid)
-    dc, peak = _normalisation_of(unit)
-    return _features_of_normalised(_normalise_in_place(unit, dc, peak), grid)
+    raw = _checked_samples(samples, grid)
+    dc, peak = _normalisation_stats(raw)
+    return _features_of(raw, grid, float(dc[0]), float(peak[0]))
 
 
 def extract_features_with_normalisation(
@@ -464,8 +503,7 @@ def extract_features_with_normalisation(
     """
     if not peak > 0:
         raise ValueError(f"peak must be positive (got {peak})")
-    unit = _checked_samples(samples, grid)
-    return _features_of_normalised(_normalise_in_place(unit, float(dc_offset), float(peak)), grid)
+    return _features_of(_checked_samples(samples, grid), grid, float(dc_offset), float(peak))
 
 
 # --------------------------------------------------------------------------------------------
@@ -495,27 +533,21 @@ def excerpt_features(
     excerpt: ArrayLike, grid: FrameGrid, sequence_length: int = DEFAULT_SEQUENCE_LENGTH
 ) -> Float64Array:
     """Features (sequence_length, 68) of one excerpt normalised on its own (policy "excerpt")."""
-    unit = _to_unit_scale(excerpt)
+    raw = _as_samples(excerpt)
     expected = grid.excerpt_samples(sequence_length)
-    if unit.shape != (expected,):
-        raise ValueError(f"an excerpt must hold exactly {expected} samples, got shape {unit.shape}")
-    dc, peak = _normalisation_of(unit)
-    return _features_of_normalised(_normalise_in_place(unit, dc, peak), grid)
+    if raw.shape != (expected,):
+        raise ValueError(f"an excerpt must hold exactly {expected} samples, got shape {raw.shape}")
+    dc, peak = _normalisation_stats(raw)
+    return _features_of(raw, grid, float(dc[0]), float(peak[0]))
 
 
 def _batch_excerpt_features(
-    excerpts: Float64Array, grid: FrameGrid, sequence_length: int
+    excerpts: NDArray[np.generic], grid: FrameGrid, sequence_length: int
 ) -> Float64Array:
-    """Features (n, sequence_length, 68) of unit-scale excerpts (n, excerpt_samples) at once."""
+    """Features (n, sequence_length, 68) of raw excerpts (n, excerpt_samples), all at once."""
     tables = _tables(grid.sample_rate, grid.window)
-    dc = excerpts.mean(axis=-1, keepdims=True)
-    peak = (
-        np.maximum(
-            excerpts.max(axis=-1, keepdims=True) - dc, dc - excerpts.min(axis=-1, keepdims=True)
-        )
-        + _PEAK_GUARD
-    )
-    frames = _frames_of(_normalise_in_place(excerpts, dc, peak), grid, sequence_length)
+    dc, peak = _normalisation_stats(excerpts)
+    frames = _frames_of(_normalised(excerpts, dc, peak), grid, sequence_length)
     base, _ = _frame_features(frames, tables)
     return _with_deltas(base)
 
@@ -527,23 +559,23 @@ def label_excerpt_features(
     sequence_length: int = DEFAULT_SEQUENCE_LENGTH,
 ) -> Float64Array:
     """Features (len(times_s), sequence_length, 68) of the excerpts ending at each label time."""
-    unit = _to_unit_scale(samples)
-    if unit.ndim != 1:
-        raise ValueError(f"samples must be a 1-D (mono) array, got shape {unit.shape}")
+    raw = _as_samples(samples)
+    if raw.ndim != 1:
+        raise ValueError(f"samples must be a 1-D (mono) array, got shape {raw.shape}")
     times = np.atleast_1d(np.asarray(times_s, dtype=np.float64))
     bounds = [excerpt_bounds(float(t), grid.sample_rate, grid, sequence_length) for t in times]
-    too_late = [float(t) for t, (_, end) in zip(times, bounds, strict=True) if end > unit.size]
+    too_late = [float(t) for t, (_, end) in zip(times, bounds, strict=True) if end > raw.size]
     if too_late:
         raise ValueError(
-            f"label times {too_late} lie beyond the signal's {unit.size / grid.sample_rate:.3f} s"
+            f"label times {too_late} lie beyond the signal's {raw.size / grid.sample_rate:.3f} s"
         )
     length = grid.excerpt_samples(sequence_length)
     out = np.empty((len(bounds), sequence_length, N_FEATURES))
-    # Groups of excerpts per call: large enough for one efficient rfft, small enough for memory.
-    group = max(1, _FRAMES_PER_BLOCK // sequence_length)
+    # Groups of excerpts per call: few Python round trips, yet the working set stays small.
+    group = max(1, _FRAMES_PER_EXCERPT_GROUP // sequence_length)
     for first in range(0, len(bounds), group):
         starts = np.array([start for start, _ in bounds[first : first + group]])
-        excerpts = unit[starts[:, None] + np.arange(length)]
+        excerpts = raw[starts[:, None] + np.arange(length)]
         out[first : first + starts.size] = _batch_excerpt_features(excerpts, grid, sequence_length)
     return out
 
@@ -668,12 +700,12 @@ class StreamingFeatureExtractor:
 
     def push(self, chunk: ArrayLike) -> Float64Array:
         """Features (k, 68) of the frames completed by ``chunk`` (k may be 0)."""
-        unit = _to_unit_scale(chunk)
-        if unit.ndim != 1:
-            raise ValueError(f"chunk must be 1-D, got shape {unit.shape}")
-        dropped = min(self._skip, unit.size)
+        raw = _as_samples(chunk)
+        if raw.ndim != 1:
+            raise ValueError(f"chunk must be 1-D, got shape {raw.shape}")
+        dropped = min(self._skip, raw.size)
         self._skip -= dropped
-        normalised = _normalise_in_place(unit[dropped:], self.dc_offset, self.peak)
+        normalised = _normalised(raw[dropped:], self.dc_offset, self.peak)
         pending = np.concatenate((self._pending, normalised))
         n_frames = self.grid.n_frames(pending.size)
         if n_frames == 0:

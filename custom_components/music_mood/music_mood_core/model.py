@@ -11,6 +11,7 @@ computation, thread-safe, and also belongs off the event loop.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 from collections.abc import Mapping
@@ -45,6 +46,8 @@ ModelErrorReason = Literal[
     "incompatible_metadata",
 ]
 
+_LOGGER = logging.getLogger(__name__)
+
 BUNDLED_MODEL_PATH: Final = Path(__file__).resolve().parent.parent / "models" / "default.onnx"
 DEFAULT_MODEL_ID: Final = "default"
 USER_MODEL_PREFIX: Final = "user/"
@@ -58,7 +61,9 @@ NORMALISATION: Final = "excerpt"
 MIN_SAMPLE_RATE: Final = 8000
 MAX_SAMPLE_RATE: Final = 48000
 MIN_IR_VERSION: Final = 3
-MAX_IR_VERSION: Final = 10
+MAX_IR_VERSION: Final = 14
+# Music mood models are about 1 MiB; a much larger file is a wrong choice, not worth the memory.
+MAX_MODEL_BYTES: Final = 64 * 1024 * 1024
 _META: Final = "music_mood."
 _REQUIRED_METADATA: Final = (
     "format",
@@ -173,6 +178,7 @@ def load_model(path: Path | str, *, engine: EngineChoice = "auto") -> MoodModel:
                     "unreadable", f"{path.name}: onnxruntime cannot run this model: {err}"
                 ) from err
             # "auto": the numpy engine already ran this model successfully above.
+            _LOGGER.warning("%s: onnxruntime failed (%s); using the numpy engine", path.name, err)
         else:
             return MoodModel(info, "onnxruntime", ort_runner)
     return MoodModel(info, "numpy", numpy_runner)
@@ -180,6 +186,13 @@ def load_model(path: Path | str, *, engine: EngineChoice = "auto") -> MoodModel:
 
 def _read(path: Path) -> bytes:
     try:
+        size = path.stat().st_size
+        if size > MAX_MODEL_BYTES:
+            raise ModelError(
+                "unreadable",
+                f"{path.name} is {size / 1048576:.0f} MiB; models larger than "
+                f"{MAX_MODEL_BYTES // 1048576} MiB are refused",
+            )
         return path.read_bytes()
     except FileNotFoundError as err:
         raise ModelError("not_found", f"model file {path} does not exist") from err

@@ -363,9 +363,13 @@ def _build_gru(node: Node, opset: int) -> _Kernel:
         if bias is not None and bias.shape != (1, 6 * size):
             raise GraphError(f"{_describe(node)}: B {bias.shape} does not fit hidden {size}")
         key = (w, r, bias)
-        prepared = next((p for k, p in cache if all(a is b for a, b in zip(k, key, strict=True))), None)
+        prepared = next(
+            (p for k, p in cache if all(a is b for a, b in zip(k, key, strict=True))), None
+        )
         if prepared is None:
-            prepared = _GruWeights.prepare(w, r, bias, size, x.dtype, linear_before_reset)
+            prepared = _GruWeights.prepare(
+                w, r, bias, size=size, dtype=x.dtype, lbr=linear_before_reset
+            )
             cache[:] = [(key, prepared)]
         h0 = None if initial_h is None else initial_h[0]
         outputs = loop(x, prepared, h0)
@@ -390,7 +394,7 @@ class _GruWeights:
 
     @staticmethod
     def prepare(
-        w: Tensor, r: Tensor, bias: Tensor | None, size: int, dtype: np.dtype[Any], lbr: bool
+        w: Tensor, r: Tensor, bias: Tensor | None, *, size: int, dtype: np.dtype[Any], lbr: bool
     ) -> _GruWeights:
         zr = slice(0, 2 * size)
         h = slice(2 * size, 3 * size)

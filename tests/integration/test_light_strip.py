@@ -1,0 +1,260 @@
+"""The serial strip's light entity in a real Home Assistant, byte-checked at the far end of a pty."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import serial
+from homeassistant.components.light import ATTR_BRIGHTNESS, ATTR_RGB_COLOR, ColorMode
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.music_mood.const import (
+    CONF_BAUDRATE,
+    CONF_ENTRY_KIND,
+    CONF_KEEPALIVE_S,
+    CONF_LED_COUNT,
+    CONF_PORT,
+    CONF_PROTOCOL,
+    DOMAIN,
+    ENTRY_KIND_SERIAL_STRIP,
+)
+
+LIGHT = "light.desk_strip_led_strip"
+KEEPALIVE_S = 2.0
+
+
+class SocatPair:
+    """Two linked pseudo-terminals: the strip opens ``strip_path``, the test reads ``peer_path``.
+
+    Both are stable symlinks, so stopping and starting socat looks like unplugging and replugging
+    a USB adapter at the same device path.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.strip_path = directory / "strip"
+        self.peer_path = directory / "peer"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.peer: serial.Serial | None = None
+
+    def start(self) -> None:
+        socat = shutil.which("socat")
+        assert socat is not None
+        self.process = subprocess.Popen(
+            [
+                socat,
+                f"pty,raw,echo=0,link={self.strip_path}",
+                f"pty,raw,echo=0,link={self.peer_path}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not (self.strip_path.exists() and self.peer_path.exists()):
+            assert time.monotonic() < deadline, "socat did not create its ptys"
+            time.sleep(0.02)
+        self.peer = serial.Serial(str(self.peer_path), timeout=0.2)
+
+    def stop(self) -> None:
+        if self.peer is not None:
+            self.peer.close()
+            self.peer = None
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+        deadline = time.monotonic() + 10
+        while self.strip_path.exists() or self.peer_path.exists():
+            assert time.monotonic() < deadline, "socat did not remove its links"
+            time.sleep(0.02)
+
+    def read_all(self) -> bytes:
+        """Everything that has arrived at the peer until the line goes quiet."""
+        assert self.peer is not None
+        data = b""
+        while chunk := self.peer.read(4096):
+            data += chunk
+        return data
+
+
+def adalight_frames(data: bytes) -> list[bytes]:
+    """Split a byte stream into Adalight frames, checking every header's checksum."""
+    frames = []
+    position = data.find(b"Ada")
+    while position != -1 and position + 6 <= len(data):
+        high, low, checksum = data[position + 3], data[position + 4], data[position + 5]
+        assert checksum == high ^ low ^ 0x55
+        end = position + 6 + 3 * ((high << 8 | low) + 1)
+        assert end <= len(data), "truncated frame"
+        frames.append(data[position:end])
+        position = data.find(b"Ada", end)
+    return frames
+
+
+@pytest.fixture
+def socat_pair(tmp_path: Path) -> Iterator[SocatPair]:
+    if shutil.which("socat") is None:
+        pytest.skip("socat is not installed")
+    pair = SocatPair(tmp_path)
+    pair.start()
+    yield pair
+    pair.stop()
+
+
+def strip_entry(port: str, led_count: int = 3, protocol: str = "adalight") -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Desk strip",
+        unique_id=port,
+        data={
+            CONF_ENTRY_KIND: ENTRY_KIND_SERIAL_STRIP,
+            CONF_PORT: port,
+            CONF_BAUDRATE: 115200,
+            CONF_LED_COUNT: led_count,
+            CONF_PROTOCOL: protocol,
+        },
+        options={CONF_KEEPALIVE_S: KEEPALIVE_S},
+    )
+
+
+async def _turn_on(hass: HomeAssistant, **data: object) -> None:
+    await hass.services.async_call(
+        "light", "turn_on", {ATTR_ENTITY_ID: LIGHT, **data}, blocking=True
+    )
+
+
+async def test_light_sends_exact_frames_and_survives_unplugging(
+    hass: HomeAssistant, socat_pair: SocatPair
+) -> None:
+    entry = strip_entry(str(socat_pair.strip_path))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+    state = hass.states.get(LIGHT)
+    assert state is not None
+    assert state.state == STATE_OFF
+    assert state.attributes["supported_color_modes"] == [ColorMode.RGB]
+    registry_entry = er.async_get(hass).async_get(LIGHT)
+    assert registry_entry is not None
+    assert registry_entry.unique_id == f"{entry.entry_id}_light"
+    assert registry_entry.translation_key == "serial_strip"
+
+    await _turn_on(hass, **{ATTR_RGB_COLOR: (255, 128, 0), ATTR_BRIGHTNESS: 128})
+    # 3 LEDs: count-1 = 2, checksum 0x00 ^ 0x02 ^ 0x55 = 0x57; colour scaled by 128/255.
+    orange_half = b"Ada\x00\x02\x57" + bytes([128, 64, 0]) * 3
+    assert adalight_frames(socat_pair.read_all())[-1] == orange_half
+    state = hass.states.get(LIGHT)
+    assert state.state == STATE_ON
+    assert state.attributes[ATTR_RGB_COLOR] == (255, 128, 0)
+    assert state.attributes[ATTR_BRIGHTNESS] == 128
+
+    await _turn_on(hass, **{ATTR_BRIGHTNESS: 255})
+    assert adalight_frames(socat_pair.read_all())[-1] == b"Ada\x00\x02\x57" + bytes(
+        [255, 128, 0]
+    ) * 3
+
+    await hass.services.async_call("light", "turn_off", {ATTR_ENTITY_ID: LIGHT}, blocking=True)
+    black = b"Ada\x00\x02\x57" + bytes(9)
+    assert adalight_frames(socat_pair.read_all())[-1] == black
+    assert hass.states.get(LIGHT).state == STATE_OFF
+
+    # Keep-alive: without any command, the last frame is sent again.
+    await _turn_on(hass, **{ATTR_RGB_COLOR: (0, 0, 255), ATTR_BRIGHTNESS: 255})
+    blue = b"Ada\x00\x02\x57" + bytes([0, 0, 255]) * 3
+    assert adalight_frames(socat_pair.read_all())[-1] == blue
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=KEEPALIVE_S + 0.1))
+    await hass.async_block_till_done()
+    assert adalight_frames(socat_pair.read_all()) == [blue]
+
+    # Unplug: the next keep-alive write fails and the light becomes unavailable.
+    socat_pair.stop()
+    now = dt_util.utcnow()
+    for step in range(1, 6):
+        async_fire_time_changed(hass, now + timedelta(seconds=step * (KEEPALIVE_S + 0.1)))
+        await hass.async_block_till_done()
+        if hass.states.get(LIGHT).state == STATE_UNAVAILABLE:
+            break
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+
+    # Replug: a reconnect attempt (at most the back-off cap later) reopens and restores the colour.
+    socat_pair.start()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=120))
+    await hass.async_block_till_done()
+    state = hass.states.get(LIGHT)
+    assert state.state == STATE_ON
+    assert state.attributes[ATTR_RGB_COLOR] == (0, 0, 255)
+    assert adalight_frames(socat_pair.read_all())[-1] == blue
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_unplugged_strip_is_logged_once_not_per_attempt(
+    hass: HomeAssistant, socat_pair: SocatPair, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = strip_entry(str(socat_pair.strip_path))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    socat_pair.stop()
+    now = dt_util.utcnow()
+    for step in range(1, 30):
+        async_fire_time_changed(hass, now + timedelta(seconds=step * 10))
+        await hass.async_block_till_done()
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+    assert caplog.text.count("is unavailable") == 1
+    assert "Traceback" not in caplog.text
+    socat_pair.start()
+    async_fire_time_changed(hass, now + timedelta(seconds=30 * 10 + 120))
+    await hass.async_block_till_done()
+    assert hass.states.get(LIGHT).state == STATE_OFF
+    assert caplog.text.count("is available again") == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "expected"),
+    [
+        ("adalight", b"Ada\x00\x01\x54" + bytes([10, 20, 30]) * 2),
+        # Payload 10,20,30,10,20,30: fletcher1 = 120; fletcher2 = 10+30+60+70+90+120 = 380 % 255
+        # = 125; extended = (10^0)+(20^1)+(30^2)+(10^3)+(20^4)+(30^5) = 10+21+28+9+16+27 = 111.
+        ("awa", b"Awa\x00\x01\x54" + bytes([10, 20, 30]) * 2 + bytes([120, 125, 111])),
+        ("tpm2", bytes([0xC9, 0xDA, 0x00, 0x06]) + bytes([10, 20, 30]) * 2 + b"\x36"),
+    ],
+)
+async def test_light_over_pyserial_loopback(
+    hass: HomeAssistant, protocol: str, expected: bytes
+) -> None:
+    entry = strip_entry("loop://", led_count=2, protocol=protocol)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await _turn_on(hass, **{ATTR_RGB_COLOR: (10, 20, 30), ATTR_BRIGHTNESS: 255})
+    port = entry.runtime_data.connection.strip._port
+    port.timeout = 0.2
+    assert port.read(len(expected) + 16) == expected
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_strip_whose_port_is_missing_is_retried_not_failed(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    entry = strip_entry(str(tmp_path / "ttyUSB-gone"))
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "ttyUSB-gone" in (entry.reason or "")

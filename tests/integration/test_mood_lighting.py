@@ -1,0 +1,351 @@
+"""Mood lighting drives Home Assistant lights: captured with HA's service-call capture.
+
+The source of readings is a small in-test implementation of the `MoodSource` protocol (a test double
+of the pipeline, so readings can be chosen); one test at the end runs the real pipeline on real audio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from homeassistant.components.light import ColorMode, LightEntityFeature
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant, ServiceCall
+from pytest_homeassistant_custom_component.common import async_mock_service
+
+from custom_components.music_mood.const import (
+    CONF_COLOUR_PRESET,
+    CONF_CORNER_NEGATIVE_CALM,
+    CONF_CORNER_NEGATIVE_ENERGETIC,
+    CONF_CORNER_POSITIVE_CALM,
+    CONF_CORNER_POSITIVE_ENERGETIC,
+    CONF_HYSTERESIS_DELTA_E,
+    CONF_MAX_BRIGHTNESS_PCT,
+    CONF_MIN_BRIGHTNESS_PCT,
+    CONF_MOOD_LIGHTS,
+    CONF_ON_MUSIC_STOP,
+    CONF_TRANSITION_S,
+    ON_MUSIC_STOP_HOLD,
+)
+from custom_components.music_mood.mood_lighting import MoodLightingDriver, MoodLightingSettings
+
+COLOUR = "light.colour_bulb"
+WHITE = "light.white_tone_bulb"
+DIMMER = "light.dimmer"
+SWITCHED = "light.plain_switch"
+HOP_S = 0.5
+
+
+@dataclass(frozen=True)
+class Reading:
+    valence: float
+    arousal: float
+    playing: bool = True
+
+
+class FakeMoodSource:
+    """Implements the `MoodSource` protocol; the test pushes readings into it."""
+
+    def __init__(self) -> None:
+        self.reading: Reading | None = None
+        self.available = True
+        self.hop_seconds = HOP_S
+        self.listeners: list[Callable[[], None]] = []
+
+    def async_add_listener(self, update_callback: Callable[[], None]) -> Callable[[], None]:
+        self.listeners.append(update_callback)
+        return lambda: self.listeners.remove(update_callback)
+
+    def push(self, reading: Reading | None) -> None:
+        self.reading = reading
+        for listener in list(self.listeners):
+            listener()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def next_hop(self) -> None:
+        self.now += HOP_S
+
+
+@pytest.fixture
+def lights(hass: HomeAssistant) -> None:
+    hass.states.async_set(
+        COLOUR,
+        STATE_ON,
+        {
+            "supported_color_modes": [ColorMode.HS, ColorMode.COLOR_TEMP],
+            "color_mode": ColorMode.HS,
+            "hs_color": (30.0, 50.0),
+            "brightness": 77,
+            "supported_features": LightEntityFeature.TRANSITION,
+        },
+    )
+    hass.states.async_set(
+        WHITE,
+        STATE_OFF,
+        {
+            "supported_color_modes": [ColorMode.COLOR_TEMP],
+            "min_color_temp_kelvin": 2200,
+            "max_color_temp_kelvin": 6000,
+        },
+    )
+    hass.states.async_set(DIMMER, STATE_OFF, {"supported_color_modes": [ColorMode.BRIGHTNESS]})
+    hass.states.async_set(SWITCHED, STATE_ON, {"supported_color_modes": [ColorMode.ONOFF]})
+
+
+def _settings(**options: object) -> MoodLightingSettings:
+    return MoodLightingSettings.from_options(
+        {CONF_MOOD_LIGHTS: [COLOUR, WHITE, DIMMER, SWITCHED]} | options
+    )
+
+
+def _by_light(calls: list[ServiceCall]) -> dict[str, list[dict[str, object]]]:
+    result: dict[str, list[dict[str, object]]] = {}
+    for call in calls:
+        data = dict(call.data)
+        entity_id = data.pop("entity_id")
+        if isinstance(entity_id, list):
+            (entity_id,) = entity_id
+        result.setdefault(entity_id, []).append(data)
+    return result
+
+
+async def test_each_kind_of_light_gets_what_it_can_show(hass: HomeAssistant, lights: None) -> None:
+    turn_on = async_mock_service(hass, "light", "turn_on")
+    source, clock = FakeMoodSource(), Clock()
+    driver = MoodLightingDriver(hass, source, _settings(), clock=clock)
+    driver.async_enable()
+
+    source.push(Reading(valence=1.0, arousal=1.0))  # happy: yellow-orange, full brightness
+    await hass.async_block_till_done()
+    sent = _by_light(turn_on)
+    assert sent[COLOUR] == [{"rgb_color": [255, 170, 0], "brightness": 255, "transition": HOP_S}]
+    # White tones: the light's own coolest end for an energetic, positive mood; no transition
+    # because it does not support one.
+    assert sent[WHITE] == [{"color_temp_kelvin": 6000, "brightness": 255}]
+    assert sent[DIMMER] == [{"brightness": 255}]
+    assert SWITCHED not in sent
+
+    turn_on.clear()
+    clock.next_hop()
+    source.push(Reading(valence=-1.0, arousal=-1.0))  # sad: blue, dim, warm white
+    await hass.async_block_till_done()
+    sent = _by_light(turn_on)
+    dim = round(15 * 255 / 100)
+    assert sent[COLOUR] == [{"rgb_color": [0, 0, 255], "brightness": dim, "transition": HOP_S}]
+    assert sent[WHITE] == [{"color_temp_kelvin": 2200, "brightness": dim}]
+    assert sent[DIMMER] == [{"brightness": dim}]
+    driver.async_disable()
+
+
+async def test_at_most_one_command_per_hop_and_only_visible_changes(
+    hass: HomeAssistant, lights: None
+) -> None:
+    turn_on = async_mock_service(hass, "light", "turn_on")
+    source, clock = FakeMoodSource(), Clock()
+    settings = MoodLightingSettings.from_options(
+        {CONF_MOOD_LIGHTS: [COLOUR], CONF_HYSTERESIS_DELTA_E: 4.0}
+    )
+    driver = MoodLightingDriver(hass, source, settings, clock=clock)
+    driver.async_enable()
+
+    source.push(Reading(0.5, 0.5))
+    source.push(Reading(-0.5, 0.5))  # same hop: rate-limited however different
+    await hass.async_block_till_done()
+    assert len(turn_on) == 1
+
+    clock.next_hop()
+    source.push(Reading(0.501, 0.5))  # next hop, but an invisible change: hysteresis
+    await hass.async_block_till_done()
+    assert len(turn_on) == 1
+
+    clock.next_hop()
+    source.push(Reading(-0.5, 0.5))  # next hop, visible change
+    await hass.async_block_till_done()
+    assert len(turn_on) == 2
+    assert turn_on[-1].data["rgb_color"] != turn_on[0].data["rgb_color"]
+    driver.async_disable()
+
+
+async def test_music_stopping_restores_the_lights_as_they_were(
+    hass: HomeAssistant, lights: None
+) -> None:
+    turn_on = async_mock_service(hass, "light", "turn_on")
+    turn_off = async_mock_service(hass, "light", "turn_off")
+    source, clock = FakeMoodSource(), Clock()
+    driver = MoodLightingDriver(hass, source, _settings(), clock=clock)
+    driver.async_enable()
+    source.push(Reading(0.2, 0.8))
+    await hass.async_block_till_done()
+    # The mock service does not change states; make the driven lights look driven anyway.
+    hass.states.async_set(WHITE, STATE_ON, hass.states.get(WHITE).attributes)
+    hass.states.async_set(DIMMER, STATE_ON, hass.states.get(DIMMER).attributes)
+    assert driver.driving
+    turn_on.clear()
+
+    clock.next_hop()
+    source.push(Reading(0.2, 0.8, playing=False))
+    await hass.async_block_till_done()
+    assert not driver.driving
+    # The colour light was on in HS at brightness 77: exactly that comes back.
+    assert _by_light(turn_on) == {COLOUR: [{"hs_color": [30.0, 50.0], "brightness": 77}]}
+    # The white and the dimmer were off before the music.
+    assert sorted(_by_light(turn_off)) == [DIMMER, WHITE]
+
+    # Music again: the lights are captured afresh and driven again.
+    turn_on.clear()
+    clock.next_hop()
+    source.push(Reading(0.2, 0.8))
+    await hass.async_block_till_done()
+    assert sorted(_by_light(turn_on)) == [COLOUR, DIMMER, WHITE]
+    driver.async_disable()
+
+
+async def test_hold_keeps_the_last_colour_when_music_stops(
+    hass: HomeAssistant, lights: None
+) -> None:
+    turn_on = async_mock_service(hass, "light", "turn_on")
+    turn_off = async_mock_service(hass, "light", "turn_off")
+    source, clock = FakeMoodSource(), Clock()
+    driver = MoodLightingDriver(
+        hass, source, _settings(**{CONF_ON_MUSIC_STOP: ON_MUSIC_STOP_HOLD}), clock=clock
+    )
+    driver.async_enable()
+    source.push(Reading(0.2, 0.8))
+    await hass.async_block_till_done()
+    sent = len(turn_on)
+    assert sent == 3
+    clock.next_hop()
+    source.push(Reading(0.2, 0.8, playing=False))
+    await hass.async_block_till_done()
+    assert len(turn_on) == sent
+    assert turn_off == []
+    driver.async_disable()
+    await hass.async_block_till_done()
+    assert len(turn_on) == sent
+    assert turn_off == []
+
+
+async def test_disabling_stops_driving_and_restores(hass: HomeAssistant, lights: None) -> None:
+    turn_on = async_mock_service(hass, "light", "turn_on")
+    async_mock_service(hass, "light", "turn_off")
+    source, clock = FakeMoodSource(), Clock()
+    driver = MoodLightingDriver(
+        hass, source, MoodLightingSettings.from_options({CONF_MOOD_LIGHTS: [COLOUR]}), clock=clock
+    )
+    driver.async_enable()
+    source.push(Reading(0.9, 0.9))
+    await hass.async_block_till_done()
+    assert len(turn_on) == 1
+    driver.async_disable()
+    await hass.async_block_till_done()
+    assert source.listeners == []
+    assert turn_on[-1].data == {"entity_id": COLOUR, "hs_color": [30.0, 50.0], "brightness": 77}
+    turn_on.clear()
+    clock.next_hop()
+    source.push(Reading(-0.9, 0.9))
+    await hass.async_block_till_done()
+    assert turn_on == []
+
+    driver.async_enable()
+    await hass.async_block_till_done()
+    assert len(turn_on) == 1
+    # Enabling acts on the latest reading at once: angry on the diagonal is pure red.
+    assert turn_on[0].data["rgb_color"] == [255, 0, 0]
+    driver.async_disable()
+
+
+async def test_unavailable_light_is_skipped_and_picked_up_when_back(
+    hass: HomeAssistant, lights: None
+) -> None:
+    turn_on = async_mock_service(hass, "light", "turn_on")
+    source, clock = FakeMoodSource(), Clock()
+    driver = MoodLightingDriver(
+        hass, source, MoodLightingSettings.from_options({CONF_MOOD_LIGHTS: [COLOUR]}), clock=clock
+    )
+    driver.async_enable()
+    source.push(Reading(0.4, -0.4))
+    await hass.async_block_till_done()
+    assert len(turn_on) == 1
+    attributes = hass.states.get(COLOUR).attributes
+    hass.states.async_set(COLOUR, STATE_UNAVAILABLE, attributes)
+    clock.next_hop()
+    source.push(Reading(0.4, -0.4))
+    await hass.async_block_till_done()
+    assert len(turn_on) == 1
+
+    # Back, and the mood has not changed: it is sent again all the same, as the light lost it.
+    hass.states.async_set(COLOUR, STATE_ON, attributes)
+    clock.next_hop()
+    source.push(Reading(0.4, -0.4))
+    await hass.async_block_till_done()
+    assert len(turn_on) == 2
+    assert turn_on[1].data == turn_on[0].data
+    driver.async_disable()
+
+
+async def test_four_corner_colours_and_fixed_transition_from_options(
+    hass: HomeAssistant, lights: None
+) -> None:
+    turn_on = async_mock_service(hass, "light", "turn_on")
+    source, clock = FakeMoodSource(), Clock()
+    options = {
+        CONF_MOOD_LIGHTS: [COLOUR],
+        CONF_COLOUR_PRESET: "four_corner",
+        CONF_CORNER_POSITIVE_ENERGETIC: [250, 200, 10],
+        CONF_CORNER_NEGATIVE_ENERGETIC: [200, 20, 60],
+        CONF_CORNER_NEGATIVE_CALM: [30, 40, 180],
+        CONF_CORNER_POSITIVE_CALM: [20, 160, 90],
+        CONF_MIN_BRIGHTNESS_PCT: 20,
+        CONF_MAX_BRIGHTNESS_PCT: 60,
+        CONF_TRANSITION_S: 2.0,
+    }
+    driver = MoodLightingDriver(
+        hass, source, MoodLightingSettings.from_options(options), clock=clock
+    )
+    driver.async_enable()
+    source.push(Reading(-1.0, 1.0))
+    await hass.async_block_till_done()
+    assert turn_on[0].data == {
+        "entity_id": COLOUR,
+        "rgb_color": [200, 20, 60],
+        "brightness": round(60 * 255 / 100),
+        "transition": 2.0,
+    }
+    driver.async_disable()
+
+
+async def test_real_pipeline_on_real_audio_colours_a_light(
+    hass: HomeAssistant, media_dir: Path, no_ffmpeg_left: None
+) -> None:
+    from .conftest import wait_for
+    from .test_analyser import analyser_entry
+
+    hass.states.async_set(
+        COLOUR, STATE_OFF, {"supported_color_modes": [ColorMode.RGB], "supported_features": 0}
+    )
+    turn_on = async_mock_service(hass, "light", "turn_on")
+    entry = analyser_entry(str(media_dir / "short.wav"), **{CONF_MOOD_LIGHTS: [COLOUR]})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("switch.living_room_mood_lighting").state == STATE_ON
+
+    await wait_for(lambda: len(turn_on) > 0, what="a mood colour sent to the light")
+    reading = entry.runtime_data.pipeline.reading
+    assert reading is not None and reading.playing
+    call = turn_on[0].data
+    assert call["entity_id"] == COLOUR
+    assert all(0 <= channel <= 255 for channel in call["rgb_color"])
+    assert round(15 * 255 / 100) <= call["brightness"] <= 255
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()

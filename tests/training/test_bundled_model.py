@@ -1,0 +1,62 @@
+"""The starter model shipped with the integration: loadable, contract-conform, honestly described."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from music_mood_core.features import EXTRACTOR_VERSION
+from music_mood_core.model import load_model
+from music_mood_core.onnx_numpy import SUPPORTED_OPERATORS
+
+from tests.conftest import EMOMUSIC_DIR, REPO_ROOT
+from training.export import IR_VERSION, OPSET
+from training.predict import core_predictor, predict_file
+
+MODELS_DIR = REPO_ROOT / "custom_components" / "music_mood" / "models"
+DEFAULT_MODEL = MODELS_DIR / "default.onnx"
+
+
+@pytest.fixture(scope="module")
+def metadata() -> dict[str, str]:
+    model = onnx.load(str(DEFAULT_MODEL))
+    assert model.ir_version == IR_VERSION
+    assert [(o.domain, o.version) for o in model.opset_import] == [("", OPSET)]
+    assert {n.op_type for n in model.graph.node} <= SUPPORTED_OPERATORS
+    return {p.key: p.value for p in model.metadata_props}
+
+
+def test_metadata_matches_the_live_pipeline(metadata: dict[str, str]) -> None:
+    assert metadata["music_mood.feature_extractor_version"] == EXTRACTOR_VERSION
+    assert metadata["music_mood.sample_rate"] == "22050"
+    assert metadata["music_mood.sequence_length"] == "60"
+    assert metadata["music_mood.normalisation"] == "excerpt"
+    assert len(json.loads(metadata["music_mood.seeds"])) == 10
+
+
+def test_model_card_quotes_the_scores_stored_in_the_file(metadata: dict[str, str]) -> None:
+    card = (MODELS_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")
+    scores = json.loads(metadata["music_mood.scores"])["evaluation"]
+    for target in ("valence", "arousal"):
+        assert f"{scores[target]['rmse']:.4f}" in card
+    assert "8 development" in metadata["music_mood.training_data"]
+    assert "10 clips" in card
+
+
+@pytest.mark.parametrize("engine", ["numpy", "onnxruntime"])
+def test_both_engines_run_the_starter_model_on_real_audio(engine: str) -> None:
+    model = load_model(DEFAULT_MODEL, engine=engine)
+    timeline = predict_file(
+        EMOMUSIC_DIR / "clips_45s" / "3.mp3", lambda batch: _as_dict(model.predict(batch)), 22050
+    )
+    assert len(timeline.times_s) == 85
+    assert np.all(np.abs(timeline.valence) <= 1)
+    assert np.all(np.abs(timeline.arousal) <= 1)
+    reference = predict_file(EMOMUSIC_DIR / "clips_45s" / "3.mp3", core_predictor(DEFAULT_MODEL), 22050)
+    np.testing.assert_allclose(timeline.valence, reference.valence, atol=1e-5)
+
+
+def _as_dict(outputs: np.ndarray) -> dict[str, np.ndarray]:
+    return {"valence": outputs[:, 0].astype(np.float64), "arousal": outputs[:, 1].astype(np.float64)}
