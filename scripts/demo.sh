@@ -43,7 +43,7 @@ fi
 VENV="$(ensure_venv demo "$PYTHON" "" -- "$HA_PIN ha-ffmpeg==3.2.2 pyserial==3.5")"
 # What the demo configuration loads (demo/configuration.yaml, the demo integration's entity platforms) and
 # what Music Mood imports; installed now rather than by Home Assistant's runtime installer.
-install_ha_requirements "$VENV" --always-loaded --imported-by "$REPO_ROOT/custom_components/music_mood" \
+install_ha_requirements --best-effort "$VENV" --always-loaded --imported-by "$REPO_ROOT/custom_components/music_mood" \
     frontend config history logbook demo ffmpeg logger \
     light sensor binary_sensor switch camera media_player stt tts notify update
 log "Home Assistant $(ha_version_in "$VENV") on Python $(python_version_of "$VENV/bin/python")"

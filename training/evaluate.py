@@ -29,7 +29,7 @@ def score(predicted: NDArray[np.floating], annotated: NDArray[np.floating]) -> S
     residual = float(np.sum((p - a) ** 2))
     spread = float(np.sum((a - a.mean()) ** 2))
     # r is undefined for a constant prediction (the expected value); report NaN rather than guess.
-    r = float(np.corrcoef(p, a)[0, 1]) if p.std() > 0 and a.std() > 0 else float("nan")
+    r = float(np.corrcoef(p, a)[0, 1]) if np.ptp(p) > 0 and np.ptp(a) > 0 else float("nan")
     return Scores(
         rmse=float(np.sqrt(residual / len(a))),
         pearson_r=r,

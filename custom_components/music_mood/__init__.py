@@ -1,4 +1,4 @@
-"""Music Mood: listens to music and reports its valence, arousal and mood; colours lights with it."""
+"""Music Mood: listens to music, reports its valence, arousal and mood, and colours lights."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .audio_source import REASON_FILE_NOT_FOUND, AudioSource, SourceError, parse_ffmpeg_input
@@ -37,7 +38,6 @@ from .const import (
 from .music_mood_core.audio import redact_url
 from .pipeline import MoodPipeline, MusicMoodConfigEntry, MusicMoodData, PipelineSettings
 from .services import async_setup_services
-
 from .strip import async_setup_serial_strip_entry, async_unload_serial_strip_entry
 
 ANALYSER_PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.SWITCH]
@@ -96,7 +96,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: MusicMoodConfigEntry) ->
 
 
 async def _async_check_source(hass: HomeAssistant, entry: MusicMoodConfigEntry) -> None:
-    """Test before setup: a configured path that is no longer usable stops setup with a clear reason.
+    """Test before setup: a configured path that is no longer usable stops setup with a clear
+    reason.
 
     Network streams and entities are not tested here: their outages are the pipeline's to ride out.
     """
@@ -120,7 +121,9 @@ async def _async_check_source(hass: HomeAssistant, entry: MusicMoodConfigEntry) 
 
 
 async def _async_reload_on_update(hass: HomeAssistant, entry: MusicMoodConfigEntry) -> None:
-    """Options changed: a reload rebuilds the pipeline with them (no OptionsFlowWithReload in 2025.4)."""
+    """Options changed: a reload rebuilds the pipeline with them (no OptionsFlowWithReload in
+    2025.4).
+    """
     await hass.config_entries.async_reload(entry.entry_id)
 
 

@@ -1,7 +1,8 @@
-"""Where an analyser's audio comes from: an ffmpeg input, a camera's stream or what a media player plays.
+"""Where an analyser's audio comes from: an ffmpeg input, a camera's stream or what a media player
+plays.
 
-Each kind resolves, when the pipeline (re)starts, to one ffmpeg input. Anything that cannot be used yet
-or at all raises SourceError with a reason that is also a translation key.
+Each kind resolves, when the pipeline (re)starts, to one ffmpeg input. Anything that cannot be used
+yet or at all raises SourceError with a reason that is also a translation key.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ REASON_UNSUPPORTED_MEDIA: Final = "unsupported_media"
 
 
 class SourceError(Exception):
-    """The source cannot deliver audio (now). ``reason`` is a translation key; ``detail`` is redacted."""
+    """The source cannot deliver audio (now). ``reason`` is a translation key; ``detail`` is
+    redacted.
+    """
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
@@ -91,7 +94,7 @@ class FfmpegInput:
 
 
 def _checked_local_file(hass: HomeAssistant, path: str) -> FfmpegInput:
-    """Blocking (filesystem): an absolute path inside HA's allow-listed directories that is a file."""
+    """Blocking (filesystem): an absolute path of a file inside HA's allow-listed directories."""
     if not os.path.isabs(path):
         raise SourceError(REASON_INVALID_SOURCE, "a local file needs an absolute path")
     if not hass.config.is_allowed_path(path):
@@ -134,7 +137,9 @@ def parse_ffmpeg_input(hass: HomeAssistant, source: str) -> FfmpegInput:
 
 
 def source_unique_id(source_type: str, source: str) -> str:
-    """Stable id of a source: two analysers of the same stream are duplicates, whatever the password."""
+    """Stable id of a source: two analysers of the same stream are duplicates, whatever the
+    password.
+    """
     normalised = source.strip()
     if source_type == SOURCE_TYPE_FFMPEG:
         parts = urlsplit(normalised)
@@ -181,12 +186,13 @@ class AudioSource:
     async def _async_resolve_camera(self) -> FfmpegInput:
         if self._hass.states.get(self.source) is None:
             raise SourceError(REASON_ENTITY_NOT_FOUND, self.source)
-        # Imported here: the camera component needs its own requirements, only camera users have them.
+        # Imported here: the camera component needs its own requirements, only camera users have
+        # them.
         from homeassistant.components.camera import async_get_stream_source  # noqa: PLC0415
 
         try:
             stream_source = await async_get_stream_source(self._hass, self.source)
-        except Exception as error:  # noqa: BLE001 - any camera integration's failure means "no stream"
+        except Exception as error:
             raise SourceError(REASON_NO_STREAM_SOURCE, str(error)) from error
         if not stream_source:
             raise SourceError(REASON_NO_STREAM_SOURCE, self.source)
@@ -205,7 +211,8 @@ class AudioSource:
             raise SourceError(
                 REASON_UNSUPPORTED_MEDIA,
                 f"{self.source} plays {redact_url(media)!r}, which ffmpeg cannot open "
-                f"({error.reason}); only http(s)/rtsp URLs and allow-listed local files can be followed",
+                f"({error.reason}); only http(s)/rtsp URLs and allow-listed local files "
+                "can be followed",
             ) from error
 
     async def _async_parse(self, source: str) -> FfmpegInput:

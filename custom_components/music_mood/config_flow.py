@@ -1,8 +1,8 @@
 """Config, reconfigure and options flows.
 
-An analyser is set up in two steps: what it is (name, kind of source, model), then the source itself,
-which is tested (ffmpeg must open it and deliver audio) before the entry is created. Serial strips come
-from the colour engineer's mixin.
+An analyser is set up in two steps: what it is (name, kind of source, model), then the source
+itself, which is tested (ffmpeg must open it and deliver audio) before the entry is created. Serial
+strips come from config_flow_serial's mixin.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
-
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -41,6 +40,11 @@ from .audio_source import (
     SourceError,
     async_probe,
     source_unique_id,
+)
+from .config_flow_serial import (
+    MoodLightingOptionsMixin,
+    SerialStripConfigFlowMixin,
+    SerialStripOptionsFlow,
 )
 from .const import (
     CONF_ENTRY_KIND,
@@ -74,12 +78,6 @@ from .music_mood_core.model import (
     resolve_model,
 )
 
-from .config_flow_serial import (
-    MoodLightingOptionsMixin,
-    SerialStripConfigFlowMixin,
-    SerialStripOptionsFlow,
-)
-
 SOURCE_TYPES = [SOURCE_TYPE_FFMPEG, SOURCE_TYPE_CAMERA, SOURCE_TYPE_MEDIA_PLAYER]
 DEFAULT_NAME = "Music mood"
 
@@ -92,15 +90,17 @@ def _source_selector(source_type: str) -> Any:
     return TextSelector()
 
 
-def _kind_schema(choices: list[ModelChoice], defaults: dict[str, Any], *, with_name: bool) -> vol.Schema:
+def _kind_schema(
+    choices: list[ModelChoice], defaults: dict[str, Any], *, with_name: bool
+) -> vol.Schema:
     fields: dict[Any, Any] = {}
     if with_name:
         fields[vol.Required(CONF_NAME, default=defaults.get(CONF_NAME, DEFAULT_NAME))] = str
-    fields[vol.Required(CONF_SOURCE_TYPE, default=defaults.get(CONF_SOURCE_TYPE, SOURCE_TYPE_FFMPEG))] = (
-        SelectSelector(
-            SelectSelectorConfig(
-                options=SOURCE_TYPES, translation_key="source_type", mode=SelectSelectorMode.LIST
-            )
+    fields[
+        vol.Required(CONF_SOURCE_TYPE, default=defaults.get(CONF_SOURCE_TYPE, SOURCE_TYPE_FFMPEG))
+    ] = SelectSelector(
+        SelectSelectorConfig(
+            options=SOURCE_TYPES, translation_key="source_type", mode=SelectSelectorMode.LIST
         )
     )
     model_ids = [choice.model_id for choice in choices]
@@ -138,16 +138,19 @@ class MusicMoodConfigFlow(SerialStripConfigFlowMixin, ConfigFlow, domain=DOMAIN)
 
     # ------------------------------------------------------------------ analyser
 
-    async def async_step_analyser(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_analyser(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         choices = await self._async_model_choices()
         if not choices:
             return self.async_abort(reason="no_models")
         errors: dict[str, str] = {}
         placeholders = {"reason": ""}
-        if user_input is not None:
-            if await self._async_check_model(user_input[CONF_MODEL], errors, placeholders):
-                self._analyser = dict(user_input)
-                return await self.async_step_source()
+        if user_input is not None and await self._async_check_model(
+            user_input[CONF_MODEL], errors, placeholders
+        ):
+            self._analyser = dict(user_input)
+            return await self.async_step_source()
         return self.async_show_form(
             step_id="analyser",
             data_schema=_kind_schema(choices, user_input or {}, with_name=True),
@@ -188,7 +191,9 @@ class MusicMoodConfigFlow(SerialStripConfigFlowMixin, ConfigFlow, domain=DOMAIN)
 
     # ------------------------------------------------------------------ reconfigure
 
-    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         entry = self._get_reconfigure_entry()
         if entry.data.get(CONF_ENTRY_KIND) == ENTRY_KIND_SERIAL_STRIP:
             return await self.async_step_reconfigure_serial_strip(user_input)
@@ -197,10 +202,11 @@ class MusicMoodConfigFlow(SerialStripConfigFlowMixin, ConfigFlow, domain=DOMAIN)
             return self.async_abort(reason="no_models")
         errors: dict[str, str] = {}
         placeholders = {"reason": ""}
-        if user_input is not None:
-            if await self._async_check_model(user_input[CONF_MODEL], errors, placeholders):
-                self._analyser = dict(user_input)
-                return await self.async_step_reconfigure_source()
+        if user_input is not None and await self._async_check_model(
+            user_input[CONF_MODEL], errors, placeholders
+        ):
+            self._analyser = dict(user_input)
+            return await self.async_step_reconfigure_source()
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=_kind_schema(choices, user_input or dict(entry.data), with_name=False),
@@ -249,7 +255,11 @@ class MusicMoodConfigFlow(SerialStripConfigFlowMixin, ConfigFlow, domain=DOMAIN)
 
     def _source_schema(self, source_type: str, defaults: dict[str, Any] | None) -> vol.Schema:
         default = (defaults or {}).get(CONF_SOURCE)
-        key = vol.Required(CONF_SOURCE) if default is None else vol.Required(CONF_SOURCE, default=default)
+        key = (
+            vol.Required(CONF_SOURCE)
+            if default is None
+            else vol.Required(CONF_SOURCE, default=default)
+        )
         return vol.Schema({key: _source_selector(source_type)})
 
     async def _async_model_choices(self) -> list[ModelChoice]:
@@ -284,7 +294,8 @@ class MusicMoodConfigFlow(SerialStripConfigFlowMixin, ConfigFlow, domain=DOMAIN)
             if source_type == SOURCE_TYPE_MEDIA_PLAYER:
                 if self.hass.states.get(source) is None:
                     raise SourceError(REASON_ENTITY_NOT_FOUND, source)
-                # What a player plays changes all the time; the pipeline follows and says when it can't.
+                # What a player plays changes all the time; the pipeline follows and says when it
+                # can't.
                 return True
             ffmpeg_input = await audio_source.async_resolve()
             await async_probe(
@@ -306,7 +317,9 @@ class MusicMoodOptionsFlow(MoodLightingOptionsMixin, OptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         return self.async_show_menu(step_id="init", menu_options=["pipeline", "mood_lighting"])
 
-    async def async_step_pipeline(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_pipeline(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         if user_input is not None:
             # Options are replaced as a whole: keep what other steps (mood lighting) stored.
             return self.async_create_entry(data={**self.config_entry.options, **user_input})
@@ -317,7 +330,11 @@ class MusicMoodOptionsFlow(MoodLightingOptionsMixin, OptionsFlow):
                     CONF_SMOOTHING_S, default=options.get(CONF_SMOOTHING_S, DEFAULT_SMOOTHING_S)
                 ): NumberSelector(
                     NumberSelectorConfig(
-                        min=0, max=60, step=0.5, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                        min=0,
+                        max=60,
+                        step=0.5,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
                     )
                 ),
                 vol.Required(
@@ -325,7 +342,11 @@ class MusicMoodOptionsFlow(MoodLightingOptionsMixin, OptionsFlow):
                     default=options.get(CONF_SILENCE_THRESHOLD_DB, DEFAULT_SILENCE_THRESHOLD_DB),
                 ): NumberSelector(
                     NumberSelectorConfig(
-                        min=-100, max=0, step=1, unit_of_measurement="dBFS", mode=NumberSelectorMode.BOX
+                        min=-100,
+                        max=0,
+                        step=1,
+                        unit_of_measurement="dBFS",
+                        mode=NumberSelectorMode.BOX,
                     )
                 ),
                 vol.Required(
@@ -333,7 +354,11 @@ class MusicMoodOptionsFlow(MoodLightingOptionsMixin, OptionsFlow):
                     default=options.get(CONF_SILENCE_DURATION_S, DEFAULT_SILENCE_DURATION_S),
                 ): NumberSelector(
                     NumberSelectorConfig(
-                        min=0, max=300, step=0.5, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                        min=0,
+                        max=300,
+                        step=0.5,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
                     )
                 ),
                 vol.Required(

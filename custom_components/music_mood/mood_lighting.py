@@ -30,6 +30,8 @@ from homeassistant.components.light import (
     ATTR_SUPPORTED_COLOR_MODES,
     ATTR_TRANSITION,
     ATTR_XY_COLOR,
+)
+from homeassistant.components.light.const import (
     COLOR_MODES_BRIGHTNESS,
     COLOR_MODES_COLOR,
     ColorMode,
@@ -242,6 +244,7 @@ class _LightTrack:
 
     captured: CapturedLightState | None = None
     last_colour: MoodColour | None = None
+    last_command: dict[str, Any] | None = None
     last_sent_at: float | None = None
     failing: bool = False
 
@@ -301,18 +304,20 @@ class MoodLightingDriver:
             state = self.hass.states.get(entity_id)
             if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
                 # Whatever it shows when it returns is not what we sent: send again then.
-                track.last_colour = None
+                track.last_colour = track.last_command = None
                 continue
             if track.last_sent_at is not None and now - track.last_sent_at < hop_s * _HOP_SLACK:
                 continue
             if not self.settings.hysteresis.should_update(track.last_colour, colour):
                 continue
             command = light_command(state, colour, reading.valence, reading.arousal, transition_s)
-            if command is None:
+            # A dimmer or white-tone light may have nothing new to show for a new colour.
+            if command is None or command == track.last_command:
                 continue
             if track.captured is None:
                 track.captured = CapturedLightState.capture(state)
             track.last_colour = colour
+            track.last_command = command
             track.last_sent_at = now
             self.hass.async_create_task(
                 self._async_call(SERVICE_TURN_ON, command, track), eager_start=True

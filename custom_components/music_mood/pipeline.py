@@ -1,7 +1,10 @@
-"""The analyser's heart: audio source -> ffmpeg -> excerpts -> model (off the loop) -> mood -> listeners.
+"""The analyser's heart: audio source -> ffmpeg -> excerpts -> model (off the loop) -> mood ->
+listeners.
 
-One background task owns everything that runs: it loads the model, resolves the source, runs one ffmpeg
-child process and restarts it with capped exponential back-off when the stream ends, fails or stalls.
+One background task owns everything that runs: it loads the model, resolves the source, runs one
+ffmpeg
+child process and restarts it with capped exponential back-off when the stream ends, fails or
+stalls.
 Model problems become a repair issue and are retried, never a crash loop.
 """
 
@@ -18,7 +21,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -98,6 +100,8 @@ class PipelineStats:
     inference_ms: float | None = None
     # Wall time from reading the hop's last byte off ffmpeg's stdout to the listeners being called.
     delivery_ms: float | None = None
+    # time.perf_counter() when the last byte of the newest reading's hop was read from ffmpeg.
+    last_read_at: float | None = None
     ffmpeg_pid: int | None = None
     ffmpeg_pids_started: list[int] = field(default_factory=list)
 
@@ -206,11 +210,14 @@ class MoodPipeline:
         return remove_listener
 
     @callback
-    def async_start(self, entry: ConfigEntry[Any]) -> None:
+    def async_start(self, entry: ConfigEntry[Any] | None = None) -> None:
+        """Start the background task, tied to ``entry``'s lifetime when given."""
         self._unsubscribe_source = self.source.async_track_changes(self._async_source_changed)
-        self._task = entry.async_create_background_task(
-            self._hass, self._async_run(), f"{DOMAIN} pipeline {self._name}"
-        )
+        name = f"{DOMAIN} pipeline {self._name}"
+        if entry is None:
+            self._task = self._hass.async_create_background_task(self._async_run(), name)
+        else:
+            self._task = entry.async_create_background_task(self._hass, self._async_run(), name)
 
     async def async_stop(self) -> None:
         """Stop the task and the ffmpeg process it owns; safe to call more than once."""
@@ -303,7 +310,11 @@ class MoodPipeline:
                 try:
                     data = await process.read_exactly(to_boundary * BYTES_PER_SAMPLE, timeout_s)
                 except (FfmpegEndedError, FfmpegStalledError) as error:
-                    reason = f"stream ended ({error})" if isinstance(error, FfmpegEndedError) else str(error)
+                    reason = (
+                        f"stream ended ({error})"
+                        if isinstance(error, FfmpegEndedError)
+                        else str(error)
+                    )
                     raise _StreamEnded(reason) from error
                 read_at = time.perf_counter()
                 if self._source_changed:
@@ -318,6 +329,7 @@ class MoodPipeline:
                 if not predictions:
                     continue
                 self.stats.inference_ms = seconds * 1000.0
+                self.stats.last_read_at = read_at
                 for prediction in predictions:
                     self._publish(prediction, hop_seconds)
                 backoff.reset()
@@ -458,4 +470,4 @@ class MusicMoodData:
 # The architecture document calls it this; same class.
 MusicMoodRuntime = MusicMoodData
 
-type MusicMoodConfigEntry = ConfigEntry[MusicMoodData]
+MusicMoodConfigEntry = ConfigEntry[MusicMoodData]

@@ -35,7 +35,7 @@ class MusicMoodSensorDescription(SensorEntityDescription):
 def _reading_value(name: str) -> Callable[[MoodPipeline], float | str | None]:
     def value(pipeline: MoodPipeline) -> float | str | None:
         reading = pipeline.reading
-        return None if reading is None else getattr(reading, name)  # type: ignore[no-any-return]
+        return None if reading is None else getattr(reading, name)
 
     return value
 

@@ -1,27 +1,47 @@
 """The ``music_mood.analyze`` action: a whole file or URL in, its valence/arousal timeline out.
 
-It decodes with the same ffmpeg arguments and runs the same excerpt path and model as the live pipeline,
+It decodes with the same ffmpeg arguments and runs the same excerpt path and model as the live
+pipeline,
 so its numbers are what an analyser listening to the same audio would report before smoothing.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import voluptuous as vol
-
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
-from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util.json import JsonValueType
 
 from .audio_source import SourceError, parse_ffmpeg_input
-from .const import ATTR_CONFIG_ENTRY_ID, CONF_MODEL, CONF_SOURCE, DOMAIN, SERVICE_ANALYZE, USER_MODEL_DIR
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    CONF_MODEL,
+    CONF_SOURCE,
+    DOMAIN,
+    SERVICE_ANALYZE,
+    USER_MODEL_DIR,
+)
 from .music_mood_core.audio import AudioDecodeError, decode_file, redact_url
 from .music_mood_core.features import ExcerptStream, FrameGrid
-from .music_mood_core.model import DEFAULT_MODEL_ID, ModelError, MoodModel, load_model, resolve_model
+from .music_mood_core.model import (
+    DEFAULT_MODEL_ID,
+    ModelError,
+    MoodModel,
+    load_model,
+    resolve_model,
+)
 
 _BATCH: Final = 32
 _DECODE_TIMEOUT_S: Final = 600.0
@@ -109,17 +129,21 @@ def _load(model_id: str, user_model_dir: Path) -> MoodModel:
     return load_model(resolve_model(model_id, user_model_dir))
 
 
-def analyze_timeline(source: str, model: MoodModel, ffmpeg_binary: str) -> list[dict[str, Any]]:
-    """Blocking: decode ``source`` and predict at every hop; ``time`` is the excerpt's end in seconds."""
+def analyze_timeline(source: str, model: MoodModel, ffmpeg_binary: str) -> list[JsonValueType]:
+    """Blocking: decode ``source`` and predict at every hop; ``time`` is the excerpt's end in
+    seconds.
+    """
     info = model.info
     sample_rate = int(info.sample_rate)
-    samples = decode_file(source, sample_rate, ffmpeg_binary=ffmpeg_binary, timeout_s=_DECODE_TIMEOUT_S)
+    samples = decode_file(
+        source, sample_rate, ffmpeg_binary=ffmpeg_binary, timeout_s=_DECODE_TIMEOUT_S
+    )
     stream = ExcerptStream(
         FrameGrid.from_seconds(sample_rate, info.window_s, info.step_s),
         sequence_length=int(info.sequence_length),
         hop_samples=round(info.hop_s * sample_rate),
     )
-    timeline: list[dict[str, Any]] = []
+    timeline: list[JsonValueType] = []
     step = stream.hop_samples * _BATCH
     for start in range(0, samples.size, step):
         windows = stream.push(samples[start : start + step])

@@ -195,6 +195,19 @@ def test_streaming_extractor_one_sample_at_a_time_with_fixed_normalisation() -> 
     np.testing.assert_allclose(extractor.push(samples), offline, rtol=STREAM_RTOL, atol=STREAM_ATOL)
 
 
+def test_streaming_extractor_takes_a_whole_song_in_one_push() -> None:
+    grid = FrameGrid.from_seconds(22050)
+    samples = clip(22050)
+    extractor = StreamingFeatureExtractor(grid, *whole_signal_normalisation(samples))
+    np.testing.assert_allclose(
+        extractor.push(samples),
+        extract_features(samples, 22050),
+        rtol=STREAM_RTOL,
+        atol=STREAM_ATOL,
+    )
+    assert extractor.push(np.zeros(0, dtype=np.int16)).shape == (0, 68)
+
+
 def test_streaming_extractor_with_step_longer_than_window() -> None:
     grid = FrameGrid(22050, 1000, 1500)
     samples = clip(22050)[: 3 * 22050]
@@ -283,3 +296,15 @@ def test_excerpt_stream_reports_silence() -> None:
     assert len(windows) == 8 - 5
     assert all(w.level_dbfs == -120.0 for w in windows)
     assert all(np.all(np.isfinite(w.features)) for w in windows)
+
+
+def test_excerpt_stream_rejects_non_pcm_input() -> None:
+    stream = ExcerptStream(FrameGrid.from_seconds(22050))
+    with pytest.raises(TypeError, match="int16"):
+        stream.push(np.zeros(10, dtype=np.float32))
+    with pytest.raises(ValueError, match="int16 range"):
+        stream.push(np.array([40000], dtype=np.int32))
+    with pytest.raises(ValueError, match="1-D"):
+        stream.push(np.zeros((2, 2), dtype=np.int16))
+    assert stream.push(np.array([1, -2], dtype=">i2")) == []
+    assert stream.position == 2

@@ -71,7 +71,12 @@ def test_tracker_holds_last_mood_through_silence() -> None:
     assert (state.valence, state.arousal, state.playing) == (0.6, -0.4, True)
     assert state.raw_valence == -0.9
     state = tracker.update(-0.9, 0.9, -80.0, 0.5)
-    assert (state.valence, state.arousal, state.mood, state.playing) == (0.6, -0.4, MOOD_NONE, False)
+    assert (state.valence, state.arousal, state.mood, state.playing) == (
+        0.6,
+        -0.4,
+        MOOD_NONE,
+        False,
+    )
     state = tracker.update(-0.2, 0.3, -30.0, 0.5)
     assert (state.mood, state.playing) == (MOOD_TENSE, True)
 

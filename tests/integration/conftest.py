@@ -1,4 +1,4 @@
-"""Real parts for the analyser tests: short CC clips, fixture models, an HTTP audio server process."""
+"""Real parts for the analyser tests: short CC clips, fixture models, an HTTP audio server."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
-
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LIBROSA_CC_DIR = REPO_ROOT / "data" / "librosa_cc"
@@ -41,7 +40,17 @@ def _cut(
     sample_rate: int = 22050,
 ) -> Path:
     """A WAV excerpt of the real CC clip (optionally followed by digital silence)."""
-    command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-ss", str(start_s), "-t", str(duration_s)]
+    command = [
+        "ffmpeg",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-ss",
+        str(start_s),
+        "-t",
+        str(duration_s),
+    ]
     command += ["-i", str(CLIP)]
     if silence_after_s:
         command += ["-af", f"apad=pad_dur={silence_after_s}"]
@@ -55,7 +64,9 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("clips")
     return {
         "short": _cut(folder / "short.wav", 20.0, 6.0),
-        "music_then_silence": _cut(folder / "music_then_silence.wav", 20.0, 4.0, silence_after_s=4.0),
+        "music_then_silence": _cut(
+            folder / "music_then_silence.wav", 20.0, 4.0, silence_after_s=4.0
+        ),
         # Stereo at 44.1 kHz: the live path must downmix and resample exactly like decode_file.
         "stereo_44k": _cut(folder / "stereo_44k.wav", 40.0, 8.0, channels=2, sample_rate=44100),
     }

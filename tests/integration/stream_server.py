@@ -26,7 +26,10 @@ def _split_wav(data: bytes) -> tuple[bytes, bytes, int]:
     position = 12
     byte_rate = 0
     while position + 8 <= len(data):
-        chunk_id, size = data[position : position + 4], struct.unpack("<I", data[position + 4 : position + 8])[0]
+        chunk_id, size = (
+            data[position : position + 4],
+            struct.unpack("<I", data[position + 4 : position + 8])[0],
+        )
         if chunk_id == b"fmt ":
             byte_rate = struct.unpack("<I", data[position + 16 : position + 20])[0]
         if chunk_id == b"data":

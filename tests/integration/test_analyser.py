@@ -1,4 +1,6 @@
-"""An analyser entry end to end: real ffmpeg on a real clip -> real model -> sensors and binary sensor."""
+"""An analyser entry end to end: real ffmpeg on a real clip -> real model -> sensors and binary
+sensor.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.music_mood.const import (
@@ -30,7 +33,11 @@ from .conftest import TEST_MODEL_ID, ffmpeg_children, pid_alive, wait_for
 
 
 def analyser_entry(
-    source: str, *, model: str = TEST_MODEL_ID, source_type: str = SOURCE_TYPE_FFMPEG, **options: object
+    source: str,
+    *,
+    model: str = TEST_MODEL_ID,
+    source_type: str = SOURCE_TYPE_FFMPEG,
+    **options: object,
 ) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
@@ -52,7 +59,9 @@ def analyser_entry(
     )
 
 
-async def test_file_source_feeds_sensors(hass: HomeAssistant, media_dir: Path, no_ffmpeg_left: None) -> None:
+async def test_file_source_feeds_sensors(
+    hass: HomeAssistant, media_dir: Path, no_ffmpeg_left: None
+) -> None:
     entry = analyser_entry(str(media_dir / "short.wav"))
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -71,8 +80,12 @@ async def test_file_source_feeds_sensors(hass: HomeAssistant, media_dir: Path, n
     assert reading is not None
     assert -1.0 <= reading.valence <= 1.0
     assert -1.0 <= reading.arousal <= 1.0
-    assert float(hass.states.get("sensor.living_room_valence").state) == pytest.approx(reading.valence)
-    assert float(hass.states.get("sensor.living_room_arousal").state) == pytest.approx(reading.arousal)
+    assert float(hass.states.get("sensor.living_room_valence").state) == pytest.approx(
+        reading.valence
+    )
+    assert float(hass.states.get("sensor.living_room_arousal").state) == pytest.approx(
+        reading.arousal
+    )
     assert hass.states.get("sensor.living_room_mood").state in {"happy", "tense", "sad", "calm"}
     assert hass.states.get("binary_sensor.living_room_music_playing").state == STATE_ON
     assert hass.states.get("sensor.living_room_analyser_status").state == "running"
@@ -94,7 +107,8 @@ async def test_file_source_feeds_sensors(hass: HomeAssistant, media_dir: Path, n
     assert device.name == "Living room"
 
     ffmpeg_pid = pipeline.stats.ffmpeg_pid
-    assert ffmpeg_pid is not None and pid_alive(ffmpeg_pid)
+    assert ffmpeg_pid is not None
+    assert pid_alive(ffmpeg_pid)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert not pid_alive(ffmpeg_pid)
@@ -104,7 +118,9 @@ async def test_file_source_feeds_sensors(hass: HomeAssistant, media_dir: Path, n
 async def test_silence_turns_music_off_and_holds_mood(
     hass: HomeAssistant, media_dir: Path, no_ffmpeg_left: None
 ) -> None:
-    entry = analyser_entry(str(media_dir / "music_then_silence.wav"), **{CONF_SILENCE_DURATION_S: 1.0})
+    entry = analyser_entry(
+        str(media_dir / "music_then_silence.wav"), **{CONF_SILENCE_DURATION_S: 1.0}
+    )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

@@ -37,7 +37,9 @@ async def _start_analyser_flow(
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == ["analyser", "serial_strip"]
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "analyser"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "analyser"}
+    )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "analyser"
     return await hass.config_entries.flow.async_configure(
@@ -57,7 +59,9 @@ async def test_file_source_creates_entry(hass: HomeAssistant, media_dir: Path) -
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "source"
     source = str(media_dir / "short.wav")
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: source})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE: source}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Kitchen"
     assert result["data"] == {
@@ -74,7 +78,9 @@ async def test_file_source_creates_entry(hass: HomeAssistant, media_dir: Path) -
 
     # The same source again is a duplicate.
     result = await _start_analyser_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: source})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE: source}
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
@@ -85,7 +91,9 @@ async def test_http_source_with_credentials_is_one_source(
     server = stream_server(media_dir / "short.wav", pace=False, loop=False)
     source = server.url.replace("http://", "http://listener:s3cret@")
     result = await _start_analyser_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: source})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE: source}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
     assert "s3cret" not in entry.unique_id
@@ -94,7 +102,9 @@ async def test_http_source_with_credentials_is_one_source(
 
     other_password = server.url.replace("http://", "http://listener:other@")
     result = await _start_analyser_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: other_password})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE: other_password}
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
@@ -113,7 +123,9 @@ async def test_http_source_with_credentials_is_one_source(
         (lambda media: f"http://127.0.0.1:{free_port()}/nothing", "cannot_connect"),
     ],
 )
-async def test_source_errors(hass: HomeAssistant, media_dir: Path, make_source, error: str, socket_enabled) -> None:
+async def test_source_errors(
+    hass: HomeAssistant, media_dir: Path, make_source, error: str, socket_enabled
+) -> None:
     (media_dir / "not_audio.wav").write_text("this is text, not audio")
     result = await _start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -139,7 +151,9 @@ async def test_source_errors(hass: HomeAssistant, media_dir: Path, make_source, 
         ("broken_sample_rate_zero.onnx", "incompatible_metadata"),
     ],
 )
-async def test_invalid_model(hass: HomeAssistant, media_dir: Path, fixture: str, reason: str) -> None:
+async def test_invalid_model(
+    hass: HomeAssistant, media_dir: Path, fixture: str, reason: str
+) -> None:
     shutil.copy(FIXTURE_MODELS / fixture, Path(hass.config.path("music_mood")) / "broken.onnx")
     result = await _start_analyser_flow(hass, model="user/broken.onnx")
     assert result["type"] is FlowResultType.FORM
@@ -153,7 +167,9 @@ async def test_no_models_aborts(hass: HomeAssistant, media_dir: Path) -> None:
         pytest.skip("a bundled model is shipped: there is always a model")
     (Path(hass.config.path("music_mood")) / "tiny.onnx").unlink()
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "analyser"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "analyser"}
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_models"
 
@@ -186,7 +202,9 @@ async def test_options_flow_reloads_with_new_settings(hass: HomeAssistant, media
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == ["pipeline", "mood_lighting"]
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "pipeline"})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "pipeline"}
+    )
     assert result["step_id"] == "pipeline"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -208,7 +226,9 @@ async def test_options_flow_reloads_with_new_settings(hass: HomeAssistant, media
 
 
 async def test_reconfigure_changes_source_and_model(hass: HomeAssistant, media_dir: Path) -> None:
-    shutil.copy(FIXTURE_MODELS / "ensemble.onnx", Path(hass.config.path("music_mood")) / "ensemble.onnx")
+    shutil.copy(
+        FIXTURE_MODELS / "ensemble.onnx", Path(hass.config.path("music_mood")) / "ensemble.onnx"
+    )
     created = []
     for clip in ("short.wav", "music_then_silence.wav"):
         result = await _start_analyser_flow(hass)

@@ -1,4 +1,6 @@
-"""Diagnostics never show credentials; the analyze action returns the same numbers as the offline path."""
+"""Diagnostics never show credentials; the analyze action returns the same numbers as the offline
+path.
+"""
 
 from __future__ import annotations
 
@@ -65,7 +67,9 @@ async def test_analyze_returns_the_offline_timeline(hass: HomeAssistant, media_d
     samples = decode_file(clip, info.sample_rate)
     length = grid.excerpt_samples(info.sequence_length)
     ends = [round(point["time"] * info.sample_rate) for point in timeline]
-    expected = model.predict(np.stack([excerpt_features(samples[e - length : e], grid) for e in ends]))
+    expected = model.predict(
+        np.stack([excerpt_features(samples[e - length : e], grid) for e in ends])
+    )
     actual = np.array([[point["valence"], point["arousal"]] for point in timeline])
     np.testing.assert_allclose(actual, expected, atol=1e-4)
 

@@ -1,4 +1,4 @@
-"""The serial strip's light entity in a real Home Assistant, byte-checked at the far end of a pty."""
+"""The serial strip's light entity in real Home Assistant, byte-checked at the far end of a pty."""
 
 from __future__ import annotations
 
@@ -101,14 +101,19 @@ def adalight_frames(data: bytes) -> list[bytes]:
     return frames
 
 
-@pytest.fixture
-def socat_pair(tmp_path: Path) -> Iterator[SocatPair]:
+def running_socat_pair(directory: Path) -> Iterator[SocatPair]:
+    """Fixture body shared with the config flow tests: a started pair, stopped afterwards."""
     if shutil.which("socat") is None:
         pytest.skip("socat is not installed")
-    pair = SocatPair(tmp_path)
+    pair = SocatPair(directory)
     pair.start()
     yield pair
     pair.stop()
+
+
+@pytest.fixture
+def socat_pair(tmp_path: Path) -> Iterator[SocatPair]:
+    yield from running_socat_pair(tmp_path)
 
 
 def strip_entry(port: str, led_count: int = 3, protocol: str = "adalight") -> MockConfigEntry:
@@ -161,9 +166,9 @@ async def test_light_sends_exact_frames_and_survives_unplugging(
     assert state.attributes[ATTR_BRIGHTNESS] == 128
 
     await _turn_on(hass, **{ATTR_BRIGHTNESS: 255})
-    assert adalight_frames(socat_pair.read_all())[-1] == b"Ada\x00\x02\x57" + bytes(
-        [255, 128, 0]
-    ) * 3
+    assert (
+        adalight_frames(socat_pair.read_all())[-1] == b"Ada\x00\x02\x57" + bytes([255, 128, 0]) * 3
+    )
 
     await hass.services.async_call("light", "turn_off", {ATTR_ENTITY_ID: LIGHT}, blocking=True)
     black = b"Ada\x00\x02\x57" + bytes(9)
@@ -258,3 +263,42 @@ async def test_strip_whose_port_is_missing_is_retried_not_failed(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert "ttyUSB-gone" in (entry.reason or "")
+
+
+async def test_mood_lighting_drives_the_strip_like_any_light(
+    hass: HomeAssistant, socat_pair: SocatPair
+) -> None:
+    from custom_components.music_mood.mood_lighting import (
+        MoodLightingDriver,
+        MoodLightingSettings,
+    )
+
+    from .test_mood_lighting import Clock, FakeMoodSource, Reading
+
+    entry = strip_entry(str(socat_pair.strip_path))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    socat_pair.read_all()
+
+    source, clock = FakeMoodSource(), Clock()
+    driver = MoodLightingDriver(
+        hass, source, MoodLightingSettings.from_options({"mood_lights": [LIGHT]}), clock=clock
+    )
+    driver.async_enable()
+    source.push(Reading(valence=1.0, arousal=1.0))
+    await hass.async_block_till_done()
+    # Happy at full arousal: the wheel's yellow-orange at full brightness, on all three LEDs.
+    assert (
+        adalight_frames(socat_pair.read_all())[-1] == b"Ada\x00\x02\x57" + bytes([255, 170, 0]) * 3
+    )
+    assert hass.states.get(LIGHT).state == STATE_ON
+
+    clock.next_hop()
+    source.push(Reading(valence=1.0, arousal=1.0, playing=False))
+    await hass.async_block_till_done()
+    # The strip was off before the music: it is turned off again.
+    assert adalight_frames(socat_pair.read_all())[-1] == b"Ada\x00\x02\x57" + bytes(9)
+    assert hass.states.get(LIGHT).state == STATE_OFF
+    driver.async_disable()
+    assert await hass.config_entries.async_unload(entry.entry_id)

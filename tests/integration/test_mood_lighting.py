@@ -1,7 +1,8 @@
 """Mood lighting drives Home Assistant lights: captured with HA's service-call capture.
 
-The source of readings is a small in-test implementation of the `MoodSource` protocol (a test double
-of the pipeline, so readings can be chosen); one test at the end runs the real pipeline on real audio.
+The source of readings is a small in-test implementation of the `MoodSource` protocol (a test
+double of the pipeline, so readings can be chosen); the last test runs the real pipeline on
+real audio.
 """
 
 from __future__ import annotations
@@ -164,7 +165,8 @@ async def test_at_most_one_command_per_hop_and_only_visible_changes(
     assert len(turn_on) == 1
 
     clock.next_hop()
-    source.push(Reading(0.501, 0.5))  # next hop, but an invisible change: hysteresis
+    # Next hop, a different colour (255, 189, 46) but only ΔE 2.4 from the one sent: hysteresis.
+    source.push(Reading(0.52, 0.5))
     await hass.async_block_till_done()
     assert len(turn_on) == 1
 
@@ -173,6 +175,25 @@ async def test_at_most_one_command_per_hop_and_only_visible_changes(
     await hass.async_block_till_done()
     assert len(turn_on) == 2
     assert turn_on[-1].data["rgb_color"] != turn_on[0].data["rgb_color"]
+    driver.async_disable()
+
+
+async def test_a_dimmer_is_not_resent_the_same_brightness_for_a_new_colour(
+    hass: HomeAssistant, lights: None
+) -> None:
+    turn_on = async_mock_service(hass, "light", "turn_on")
+    source, clock = FakeMoodSource(), Clock()
+    settings = MoodLightingSettings.from_options({CONF_MOOD_LIGHTS: [DIMMER, COLOUR]})
+    driver = MoodLightingDriver(hass, source, settings, clock=clock)
+    driver.async_enable()
+    source.push(Reading(0.8, 0.2))
+    await hass.async_block_till_done()
+    clock.next_hop()
+    source.push(Reading(-0.8, 0.2))  # a new colour at the same arousal: same brightness
+    await hass.async_block_till_done()
+    sent = _by_light(turn_on)
+    assert len(sent[COLOUR]) == 2
+    assert sent[DIMMER] == [{"brightness": sent[COLOUR][0]["brightness"]}]
     driver.async_disable()
 
 
@@ -342,7 +363,8 @@ async def test_real_pipeline_on_real_audio_colours_a_light(
 
     await wait_for(lambda: len(turn_on) > 0, what="a mood colour sent to the light")
     reading = entry.runtime_data.pipeline.reading
-    assert reading is not None and reading.playing
+    assert reading is not None
+    assert reading.playing
     call = turn_on[0].data
     assert call["entity_id"] == COLOUR
     assert all(0 <= channel <= 255 for channel in call["rgb_color"])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -21,7 +23,12 @@ from custom_components.music_mood.const import (
     ENTRY_KIND_SERIAL_STRIP,
 )
 
-from .test_light_strip import SocatPair, adalight_frames, socat_pair, strip_entry  # noqa: F401
+from .test_light_strip import SocatPair, adalight_frames, running_socat_pair, strip_entry
+
+
+@pytest.fixture
+def socat_pair(tmp_path: Path) -> Iterator[SocatPair]:
+    yield from running_socat_pair(tmp_path)
 
 
 async def _strip_form(hass: HomeAssistant) -> str:

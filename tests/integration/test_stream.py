@@ -20,7 +20,6 @@ from custom_components.music_mood.const import DOMAIN, SOURCE_TYPE_MEDIA_PLAYER
 from custom_components.music_mood.music_mood_core.audio import decode_file
 from custom_components.music_mood.music_mood_core.features import FrameGrid, excerpt_features
 from custom_components.music_mood.music_mood_core.model import load_model
-from custom_components.music_mood.pipeline import PipelineStatus
 
 from .conftest import FIXTURE_MODELS, TEST_MODEL, ffmpeg_children, pid_alive, wait_for
 from .test_analyser import analyser_entry
@@ -42,7 +41,9 @@ def _available(hass: HomeAssistant) -> bool:
 async def test_live_predictions_equal_offline_model(
     hass: HomeAssistant, media_dir: Path, stream_server, no_ffmpeg_left: None
 ) -> None:
-    """Train/serve parity: the raw live output at each hop equals the offline path on the same samples."""
+    """Train/serve parity: the raw live output at each hop equals the offline path on the same
+    samples.
+    """
     clip = media_dir / "stereo_44k.wav"
     server = stream_server(clip, pace=False, loop=False)  # as fast as ffmpeg decodes
     entry = analyser_entry(server.url)
@@ -53,7 +54,10 @@ async def test_live_predictions_equal_offline_model(
 
     def record() -> None:
         if pipeline.reading is not None and pipeline.last_end_sample not in live:
-            live[pipeline.last_end_sample] = (pipeline.reading.raw_valence, pipeline.reading.raw_arousal)
+            live[pipeline.last_end_sample] = (
+                pipeline.reading.raw_valence,
+                pipeline.reading.raw_arousal,
+            )
 
     unsubscribe = pipeline.async_add_listener(record)
     # 8 s of audio: hops end at 3.0 s .. 8.0 s.
@@ -68,7 +72,12 @@ async def test_live_predictions_equal_offline_model(
     length = grid.excerpt_samples(info.sequence_length)
     ends = sorted(live)
     expected = model.predict(
-        np.stack([excerpt_features(samples[end - length : end], grid, info.sequence_length) for end in ends])
+        np.stack(
+            [
+                excerpt_features(samples[end - length : end], grid, info.sequence_length)
+                for end in ends
+            ]
+        )
     )
     actual = np.array([live[end] for end in ends])
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)
@@ -103,7 +112,8 @@ async def test_recovers_when_the_server_dies(
     await wait_for(lambda: _available(hass), what="recovery")
     down = [r for r in caplog.records if "is unavailable" in r.getMessage()]
     back = [r for r in caplog.records if "is back" in r.getMessage()]
-    assert len(down) == 1 and len(back) == 1
+    assert len(down) == 1
+    assert len(back) == 1
     assert "hunter2" not in caplog.text
     assert await hass.config_entries.async_unload(entry.entry_id)
 
@@ -142,7 +152,11 @@ async def test_follows_a_media_player(
     hass.states.async_set("media_player.kitchen", "playing", {"media_content_id": server.url})
     await wait_for(lambda: _available(hass), what="the player's stream to be heard")
 
-    hass.states.async_set("media_player.kitchen", "playing", {"media_content_id": "spotify:track:4uLU6hMCjMI75M1A2tKUQC"})
+    hass.states.async_set(
+        "media_player.kitchen",
+        "playing",
+        {"media_content_id": "spotify:track:4uLU6hMCjMI75M1A2tKUQC"},
+    )
     await wait_for(lambda: hass.states.get(status).state == "unsupported_media", what="unsupported")
     assert not _available(hass)
     assert "spotify:track" in hass.states.get(status).attributes["detail"]
@@ -198,8 +212,10 @@ async def test_unusable_model_raises_a_repair_issue_until_fixed(
 
     model_file.unlink()
     await wait_for(
-        lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id).translation_placeholders["reason"]
-        == "not_found",
+        lambda: (
+            ir.async_get(hass).async_get_issue(DOMAIN, issue_id).translation_placeholders["reason"]
+            == "not_found"
+        ),
         what="the missing file to be reported",
     )
     shutil.copy(FIXTURE_MODELS / TEST_MODEL, model_file)

@@ -16,6 +16,7 @@ from training.baselines import (
     summary_statistics,
 )
 from training.dataset import EmoMusicDataset
+from training.evaluate import score
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +68,11 @@ def test_svr_learns_a_feature_relation_the_mean_cannot() -> None:
     svr_error = np.sqrt(np.mean((model.predict(sequences[200:]) - targets[200:]) ** 2))
     mean_error = np.sqrt(np.mean((targets[:200].mean() - targets[200:]) ** 2))
     assert svr_error < 0.6 * mean_error
+
+
+def test_scores_of_a_constant_prediction() -> None:
+    annotated = np.array([0.1, 0.3, -0.2, 0.4])
+    scores = score(np.full(4, 0.15), annotated)
+    assert np.isnan(scores.pearson_r)
+    assert scores.rmse == pytest.approx(np.sqrt(np.mean((annotated - 0.15) ** 2)))
+    assert scores.r2 == pytest.approx(0.0)

@@ -1,8 +1,9 @@
-"""The starter model shipped with the integration: loadable, contract-conform, honestly described."""
+"""The bundled starter model: loadable, contract-conform, honestly described."""
 
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 import numpy as np
 import onnx
@@ -46,7 +47,9 @@ def test_model_card_quotes_the_scores_stored_in_the_file(metadata: dict[str, str
 
 
 @pytest.mark.parametrize("engine", ["numpy", "onnxruntime"])
-def test_both_engines_run_the_starter_model_on_real_audio(engine: str) -> None:
+def test_both_engines_run_the_starter_model_on_real_audio(
+    engine: Literal["numpy", "onnxruntime"],
+) -> None:
     model = load_model(DEFAULT_MODEL, engine=engine)
     timeline = predict_file(
         EMOMUSIC_DIR / "clips_45s" / "3.mp3", lambda batch: _as_dict(model.predict(batch)), 22050
@@ -54,9 +57,14 @@ def test_both_engines_run_the_starter_model_on_real_audio(engine: str) -> None:
     assert len(timeline.times_s) == 85
     assert np.all(np.abs(timeline.valence) <= 1)
     assert np.all(np.abs(timeline.arousal) <= 1)
-    reference = predict_file(EMOMUSIC_DIR / "clips_45s" / "3.mp3", core_predictor(DEFAULT_MODEL), 22050)
+    reference = predict_file(
+        EMOMUSIC_DIR / "clips_45s" / "3.mp3", core_predictor(DEFAULT_MODEL), 22050
+    )
     np.testing.assert_allclose(timeline.valence, reference.valence, atol=1e-5)
 
 
 def _as_dict(outputs: np.ndarray) -> dict[str, np.ndarray]:
-    return {"valence": outputs[:, 0].astype(np.float64), "arousal": outputs[:, 1].astype(np.float64)}
+    return {
+        "valence": outputs[:, 0].astype(np.float64),
+        "arousal": outputs[:, 1].astype(np.float64),
+    }

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -114,7 +115,9 @@ def test_exported_model_reproduces_evaluation_predictions(run_dir: Path, cache_d
 
 
 @pytest.mark.parametrize("engine", ["numpy", "onnxruntime"])
-def test_integration_loader_accepts_and_runs_the_export(run_dir: Path, engine: str) -> None:
+def test_integration_loader_accepts_and_runs_the_export(
+    run_dir: Path, engine: Literal["numpy", "onnxruntime"]
+) -> None:
     from music_mood_core.model import load_model
 
     model = load_model(run_dir / "model.onnx", engine=engine)

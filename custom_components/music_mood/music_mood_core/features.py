@@ -128,10 +128,14 @@ class _Tables:
     sample_rate: int
     window: int
     n_bins: int
-    # Columns: 1, f, f**2 (centroid/spread moments, f = the bin labels below), then the 40 MFCC
-    # filters; one matrix product with |X| gives all of them.
-    magnitude_weights: Float64Array
+    # Columns 1, f, f**2: one matrix product with |X| gives the centroid/spread moments.
+    moment_weights: Float64Array
+    # The 40 MFCC filters only reach the lowest bins; the product skips the all-zero rest.
+    mfcc_filterbank_t: Float64Array
     dct_t: Float64Array
+    # (n_bins, 10) indicator of the spectral-entropy sub-blocks (QUIRK: the last n_bins % 10 bins
+    # belong to none of them).
+    spectral_blocks: Float64Array
     chroma_matrix: Float64Array
 
 
@@ -207,6 +211,14 @@ def _chroma_matrix(sample_rate: int, n_bins: int) -> Float64Array:
     return matrix
 
 
+def _block_indicator(length: int) -> Float64Array:
+    block = length // _N_ENTROPY_BLOCKS
+    indicator = np.zeros((length, _N_ENTROPY_BLOCKS))
+    used = np.arange(block * _N_ENTROPY_BLOCKS)
+    indicator[used, used // block] = 1.0
+    return indicator
+
+
 @lru_cache(maxsize=8)
 def _tables(sample_rate: int, window: int) -> _Tables:
     n_bins = window // 2
@@ -214,21 +226,18 @@ def _tables(sample_rate: int, window: int) -> _Tables:
         raise ValueError(f"window of {window} samples is too short for the feature set")
     # QUIRK: centroid and spread label bin k (0-based) with (k + 1) * sr / (2 * n_bins) Hz.
     centroid_freqs = np.arange(1, n_bins + 1, dtype=np.float64) * (sample_rate / (2.0 * n_bins))
+    filterbank_t = _mfcc_filterbank(sample_rate, n_bins).T
+    used_bins = int(np.nonzero(filterbank_t.any(axis=1))[0][-1]) + 1
     return _Tables(
         sample_rate=sample_rate,
         window=window,
         n_bins=n_bins,
-        magnitude_weights=np.ascontiguousarray(
-            np.column_stack(
-                (
-                    np.ones(n_bins),
-                    centroid_freqs,
-                    centroid_freqs**2,
-                    _mfcc_filterbank(sample_rate, n_bins).T,
-                )
-            )
+        moment_weights=np.ascontiguousarray(
+            np.column_stack((np.ones(n_bins), centroid_freqs, centroid_freqs**2))
         ),
+        mfcc_filterbank_t=np.ascontiguousarray(filterbank_t[:used_bins]),
         dct_t=_dct2_ortho_matrix(40, _N_MFCC),
+        spectral_blocks=_block_indicator(n_bins),
         chroma_matrix=_chroma_matrix(sample_rate, n_bins),
     )
 
@@ -249,7 +258,11 @@ def _block_entropy(squares: Float64Array, total: Float64Array) -> Float64Array:
     blocks = squares[..., : block * _N_ENTROPY_BLOCKS].reshape(
         *squares.shape[:-1], _N_ENTROPY_BLOCKS, block
     )
-    shares = blocks.sum(axis=-1) / (total + _EPS)[..., None]
+    return _entropy_of_blocks(blocks.sum(axis=-1), total)
+
+
+def _entropy_of_blocks(block_energy: Float64Array, total: Float64Array) -> Float64Array:
+    shares = block_energy / (total + _EPS)[..., None]
     result: Float64Array = -(shares * np.log2(shares + _EPS)).sum(axis=-1)
     return result
 
@@ -258,7 +271,8 @@ def _zero_crossing_rate(frames: Float64Array, squares: Float64Array) -> Float64A
     """sum(|diff(sign(x))|) / 2 / (N - 1), as the reference computes it (squares = x * x)."""
     # Without exact zeros every sign-bit change is a full -1 <-> +1 step (|diff| = 2, counted 1).
     sign_bits = np.signbit(frames)
-    crossings = np.count_nonzero(sign_bits[..., 1:] != sign_bits[..., :-1], axis=-1)
+    changes = (sign_bits[..., 1:] ^ sign_bits[..., :-1]).view(np.uint8)
+    crossings = np.add.reduce(changes, axis=-1, dtype=np.int64)
     # A zero square flags a zero sample (or an underflow, which the exact path handles as well).
     with_zeros = squares.min(axis=-1) == 0
     if with_zeros.any():
@@ -304,7 +318,7 @@ def _frame_features(
     mag = _magnitudes(frames, n_bins)
     power = mag * mag
     total_power = power.sum(axis=-1)
-    weighted = mag @ tables.magnitude_weights
+    weighted = mag @ tables.moment_weights
     magnitude_sum, first_moment, second_moment = (
         weighted[..., 0],
         weighted[..., 1],
@@ -325,21 +339,26 @@ def _frame_features(
     out[..., _CENTROID] = centroid / nyquist
     out[..., _SPREAD] = spread / nyquist
 
-    out[..., _SPECTRAL_ENTROPY] = _block_entropy(power, total_power)
+    block_power = power @ tables.spectral_blocks
+    out[..., _SPECTRAL_ENTROPY] = _entropy_of_blocks(block_power, total_power)
 
     # QUIRK: flux normalises by sum(|X| + eps) (eps added per bin), and frame 0 is compared with
-    # itself, so its flux is exactly 0.
-    shares = mag / (magnitude_sum + n_bins * _EPS)[..., None]
+    # itself, so its flux is exactly 0. sum((a/sa - b/sb)**2) is expanded into row dot products:
+    # the cancellation error stays below a few eps in absolute terms (each term is at most 1).
+    share_sum = magnitude_sum + n_bins * _EPS
+    power_share = total_power / (share_sum * share_sum)
+    cross = np.einsum("...ij,...ij->...i", mag[..., 1:, :], mag[..., :-1, :])
     out[..., 0, _FLUX] = 0.0
-    steps = shares[..., 1:, :] - shares[..., :-1, :]
-    steps *= steps
-    out[..., 1:, _FLUX] = steps.sum(axis=-1)
-    del steps
+    out[..., 1:, _FLUX] = (
+        power_share[..., 1:]
+        + power_share[..., :-1]
+        - 2.0 * cross / (share_sum[..., 1:] * share_sum[..., :-1])
+    )
     if previous_magnitude is not None:
-        previous_shares = (
-            previous_magnitude / (previous_magnitude.sum(axis=-1) + n_bins * _EPS)[..., None]
-        )
-        out[..., 0, _FLUX] = ((shares[..., 0, :] - previous_shares) ** 2).sum(axis=-1)
+        previous_sum = previous_magnitude.sum(axis=-1) + n_bins * _EPS
+        previous_shares = previous_magnitude / previous_sum[..., None]
+        shares = mag[..., 0, :] / share_sum[..., 0, None]
+        out[..., 0, _FLUX] = ((shares - previous_shares) ** 2).sum(axis=-1)
 
     # QUIRK: roll-off compares cumsum + eps against 0.9 * energy and divides the bin index by
     # window//2; a frame where no bin passes gets 0.
@@ -349,7 +368,8 @@ def _frame_features(
     first = above.argmax(axis=-1)
     out[..., _ROLLOFF] = np.where(above[..., -1], first / float(n_bins), 0.0)
 
-    log_mel = np.log10(weighted[..., 3:] + _EPS)
+    filterbank_bins = tables.mfcc_filterbank_t.shape[0]
+    log_mel = np.log10(mag[..., :filterbank_bins] @ tables.mfcc_filterbank_t + _EPS)
     out[..., _MFCC] = log_mel @ tables.dct_t
 
     # QUIRK: an all-zero spectrum divides the chroma by eps instead of the (zero) total power.
@@ -435,13 +455,12 @@ def whole_signal_normalisation(samples: ArrayLike) -> tuple[float, float]:
 def _normalised(
     raw: NDArray[np.generic], dc: float | Float64Array, peak: float | Float64Array
 ) -> Float64Array:
-    """(x / 2**15 - dc) / peak in a new float64 array, operation by operation as the reference."""
-    # QUIRK: np.double(signal) / 2**15 before normalising; multiplying by the exact power of two
-    # 2**-15 gives the same bits as dividing by 2**15. Subtract, then divide: identical bits.
-    unit: Float64Array = raw.astype(np.float64)
-    unit *= _UNIT
-    unit -= dc
-    unit /= peak
+    """(x / 2**15 - dc) / peak in a new float64 array, bit for bit as the reference computes it."""
+    # QUIRK: np.double(signal) / 2**15 before subtracting and dividing. Scaling by a power of two
+    # commutes with rounding, so (x - dc * 2**15) / (peak * 2**15) gives the very same bits in two
+    # passes instead of three.
+    unit: Float64Array = np.subtract(raw, np.multiply(dc, _INT16_SCALE), dtype=np.float64)
+    unit /= np.multiply(peak, _INT16_SCALE)
     return unit
 
 
@@ -635,6 +654,10 @@ class ExcerptStream:
         if chunk.ndim != 1:
             raise ValueError(f"pcm must be 1-D, got shape {chunk.shape}")
         if chunk.dtype != np.int16:
+            if chunk.dtype.kind not in "iu":
+                raise TypeError(f"pcm must hold int16 samples, got dtype {chunk.dtype}")
+            if chunk.size and (chunk.min() < -32768 or chunk.max() > 32767):
+                raise ValueError("pcm values exceed the int16 range")
             chunk = chunk.astype(np.int16)
         windows: list[ExcerptWindow] = []
         offset = 0
@@ -711,11 +734,14 @@ class StreamingFeatureExtractor:
         if n_frames == 0:
             self._pending = pending
             return np.empty((0, N_FEATURES))
-        base, self._previous_magnitude = _frame_features(
-            _frames_of(pending, self.grid, n_frames), self._tables, self._previous_magnitude
-        )
-        features = _with_deltas(base, self._previous_base)
-        self._previous_base = base[-1].copy()
+        frames = _frames_of(pending, self.grid, n_frames)
+        features = np.empty((n_frames, N_FEATURES))
+        for start in range(0, n_frames, _FRAMES_PER_BLOCK):  # bounded memory for huge chunks
+            base, self._previous_magnitude = _frame_features(
+                frames[start : start + _FRAMES_PER_BLOCK], self._tables, self._previous_magnitude
+            )
+            features[start : start + base.shape[0]] = _with_deltas(base, self._previous_base)
+            self._previous_base = base[-1].copy()
         consumed = n_frames * self.grid.step
         self._skip = max(0, consumed - pending.size)
         self._pending = pending[consumed:].copy()

@@ -1,7 +1,8 @@
 """One ffmpeg child process decoding to PCM on stdout, read asynchronously, always reaped.
 
-The process is started from an argument list (never a shell). ``close`` terminates, waits with a timeout,
-kills if needed and waits again, so no zombie or orphan survives, even when the caller is cancelled.
+The process is started from an argument list (never a shell). ``close`` terminates, waits with a
+timeout, kills if needed and waits again, so no zombie or orphan survives, even when the caller is
+cancelled.
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ class FfmpegPcmProcess:
         self._stderr_task = asyncio.create_task(self._collect_stderr(), name="ffmpeg stderr")
 
     async def read_exactly(self, n_bytes: int, timeout_s: float) -> bytes:
-        """Exactly ``n_bytes`` of PCM; raises FfmpegEndedError at the end, FfmpegStalledError on silence."""
+        """Exactly ``n_bytes`` of PCM; raises FfmpegEndedError at the end, FfmpegStalledError on
+        silence.
+        """
         process = self._require_process()
         assert process.stdout is not None
         try:

@@ -1,7 +1,7 @@
 """From raw model outputs to a steady mood: smoothing, silence detection and quadrant labels.
 
-Everything here advances on *audio* time (the hop between predictions), never on wall-clock time, so the
-same audio always gives the same readings, live or offline.
+Everything here advances on *audio* time (the hop between predictions), never on wall-clock time, so
+the same audio always gives the same readings, live or offline.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ MOOD_CALM: Final = "calm"
 MOOD_NONE: Final = "none"
 MOODS: Final = (MOOD_HAPPY, MOOD_TENSE, MOOD_SAD, MOOD_CALM, MOOD_NONE)
 
+
 def quadrant(valence: float, arousal: float) -> str:
-    """Russell's circumplex quadrant of a (valence, arousal) point; the axes belong to the positive side."""
+    """Russell's circumplex quadrant of a (valence, arousal) point; the axes belong to the positive
+    side.
+    """
     if valence >= 0.0:
         return MOOD_HAPPY if arousal >= 0.0 else MOOD_CALM
     return MOOD_TENSE if arousal >= 0.0 else MOOD_SAD
@@ -27,7 +30,8 @@ def quadrant(valence: float, arousal: float) -> str:
 class ExponentialSmoother:
     """First-order low-pass filter with a time constant, exact for any step length.
 
-    A time constant of zero passes values through unchanged. The first value initialises the state, so a
+    A time constant of zero passes values through unchanged. The first value initialises the state,
+    so a
     freshly started analyser does not crawl up from zero.
     """
 
@@ -51,9 +55,11 @@ class ExponentialSmoother:
 
 
 class SilenceDetector:
-    """Says whether music is playing: silent only after the level stayed below a threshold long enough.
+    """Says whether music is playing: silent only after the level stayed below a threshold long
+    enough.
 
-    Music counts as back as soon as one hop is loud enough: a quiet intro should not cost seconds of mood.
+    Music counts as back as soon as one hop is loud enough: a quiet intro should not cost seconds of
+    mood.
     """
 
     def __init__(self, threshold_dbfs: float, hold_s: float) -> None:
@@ -94,9 +100,11 @@ class MoodState:
 
 
 class MoodTracker:
-    """Smooths predictions while music plays and holds the last mood through quiet passages and silence.
+    """Smooths predictions while music plays and holds the last mood through quiet passages and
+    silence.
 
-    Quiet hops never reach the smoother: the model's output on near-silence is noise, and letting it in
+    Quiet hops never reach the smoother: the model's output on near-silence is noise, and letting it
+    in
     would make the mood drift exactly when there is nothing to hear.
     """
 
