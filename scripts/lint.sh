@@ -28,7 +28,7 @@ check() {
 
 check "ruff check" "$LINT_VENV/bin/ruff" check --output-format concise .
 check "ruff format --check" "$LINT_VENV/bin/ruff" format --check .
-check "mypy --strict custom_components" "$LINT_VENV/bin/python" -m mypy custom_components/music_mood
+check "mypy --strict custom_components" "$LINT_VENV/bin/python" -m mypy -p custom_components.music_mood
 check "mypy --strict training" "$TRAIN_VENV/bin/python" -m mypy --python-version 3.11 training
 
 log "=== lint summary ==="

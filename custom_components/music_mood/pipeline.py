@@ -287,7 +287,11 @@ class MoodPipeline:
         )
         hop_seconds = stream.hop_samples / sample_rate
         command = ffmpeg_input.command(
-            self._ffmpeg_binary, sample_rate, live=True, loop=self.settings.loop_file
+            self._ffmpeg_binary,
+            sample_rate,
+            live=True,
+            loop=self.settings.loop_file,
+            frame_samples=stream.hop_samples,
         )
         process = FfmpegPcmProcess(command)
         self._source_changed = False

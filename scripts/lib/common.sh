@@ -1,4 +1,4 @@
-# Shared helpers for scripts/test.sh and scripts/demo.sh. Source it; do not run it.
+# Shared helpers for scripts/test.sh, scripts/lint.sh and scripts/demo.sh. Source it; do not run it.
 # shellcheck shell=bash
 
 # Command substitutions must stop at the first failure too, not carry on with an empty result.

@@ -160,3 +160,18 @@ async def test_home_assistant_stop_ends_ffmpeg(
     await wait_for(lambda: not pid_alive(pid), timeout_s=5.0, what="ffmpeg to be reaped")
     assert ffmpeg_children() == []
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_setup_refuses_a_path_that_is_no_longer_usable(
+    hass: HomeAssistant, media_dir: Path
+) -> None:
+    not_allowed = analyser_entry("/etc/hostname")
+    not_allowed.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(not_allowed.entry_id)
+    assert not_allowed.state is ConfigEntryState.SETUP_ERROR
+    assert not_allowed.reason == "The audio source /etc/hostname cannot be used: /etc/hostname"
+
+    missing = analyser_entry(str(media_dir / "gone.wav"))
+    missing.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(missing.entry_id)
+    assert missing.state is ConfigEntryState.SETUP_RETRY

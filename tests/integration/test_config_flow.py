@@ -26,7 +26,6 @@ from custom_components.music_mood.const import (
     SOURCE_TYPE_FFMPEG,
     SOURCE_TYPE_MEDIA_PLAYER,
 )
-from custom_components.music_mood.music_mood_core.model import BUNDLED_MODEL_PATH
 
 from .conftest import FIXTURE_MODELS, TEST_MODEL_ID, free_port
 
@@ -160,18 +159,6 @@ async def test_invalid_model(
     assert result["step_id"] == "analyser"
     assert result["errors"] == {CONF_MODEL: "invalid_model"}
     assert result["description_placeholders"]["reason"] == reason
-
-
-async def test_no_models_aborts(hass: HomeAssistant, media_dir: Path) -> None:
-    if BUNDLED_MODEL_PATH.is_file():
-        pytest.skip("a bundled model is shipped: there is always a model")
-    (Path(hass.config.path("music_mood")) / "tiny.onnx").unlink()
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "analyser"}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "no_models"
 
 
 async def test_media_player_source(hass: HomeAssistant, media_dir: Path) -> None:

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from custom_components.music_mood.const import DOMAIN
 from custom_components.music_mood.music_mood_core.audio import decode_file
 from custom_components.music_mood.music_mood_core.features import FrameGrid, excerpt_features
-from custom_components.music_mood.music_mood_core.model import load_model
+from custom_components.music_mood.music_mood_core.model import BUNDLED_MODEL_PATH, load_model
 
 from .conftest import TEST_MODEL, TEST_MODEL_ID, wait_for
 from .test_analyser import analyser_entry
@@ -72,6 +72,33 @@ async def test_analyze_returns_the_offline_timeline(hass: HomeAssistant, media_d
     )
     actual = np.array([[point["valence"], point["arousal"]] for point in timeline])
     np.testing.assert_allclose(actual, expected, atol=1e-4)
+
+
+async def test_analyze_uses_the_bundled_model_by_default(
+    hass: HomeAssistant, media_dir: Path
+) -> None:
+    if not BUNDLED_MODEL_PATH.is_file():
+        pytest.skip("the bundled model is not built yet")
+    assert await async_setup_component(hass, DOMAIN, {})
+    response = await hass.services.async_call(
+        DOMAIN,
+        "analyze",
+        {"source": str(media_dir / "short.wav")},
+        blocking=True,
+        return_response=True,
+    )
+    bundled = load_model(BUNDLED_MODEL_PATH)
+    timeline = response["timeline"]
+    assert len(timeline) == 7
+    samples = decode_file(media_dir / "short.wav", bundled.info.sample_rate)
+    grid = FrameGrid.from_seconds(
+        bundled.info.sample_rate, bundled.info.window_s, bundled.info.step_s
+    )
+    length = grid.excerpt_samples(bundled.info.sequence_length)
+    end = round(timeline[-1]["time"] * bundled.info.sample_rate)
+    expected = bundled.predict(excerpt_features(samples[end - length : end], grid))[0]
+    assert timeline[-1]["valence"] == pytest.approx(float(expected[0]), abs=1e-4)
+    assert timeline[-1]["arousal"] == pytest.approx(float(expected[1]), abs=1e-4)
 
 
 @pytest.mark.parametrize(
