@@ -96,8 +96,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MusicMoodConfigEntry) ->
 
 
 async def _async_check_source(hass: HomeAssistant, entry: MusicMoodConfigEntry) -> None:
-    """Test before setup: a configured path that is no longer usable stops setup with a clear
-    reason.
+    """Test before setup: a configured path that is no longer usable stops setup, saying why.
 
     Network streams and entities are not tested here: their outages are the pipeline's to ride out.
     """
@@ -121,9 +120,7 @@ async def _async_check_source(hass: HomeAssistant, entry: MusicMoodConfigEntry) 
 
 
 async def _async_reload_on_update(hass: HomeAssistant, entry: MusicMoodConfigEntry) -> None:
-    """Options changed: a reload rebuilds the pipeline with them (no OptionsFlowWithReload in
-    2025.4).
-    """
+    """Options changed: reload to rebuild the pipeline (2025.4 has no OptionsFlowWithReload)."""
     await hass.config_entries.async_reload(entry.entry_id)
 
 

@@ -1,5 +1,4 @@
-"""Where an analyser's audio comes from: an ffmpeg input, a camera's stream or what a media player
-plays.
+"""Where an analyser's audio comes from: an ffmpeg input, a camera stream, a media player's media.
 
 Each kind resolves, when the pipeline (re)starts, to one ffmpeg input. Anything that cannot be used
 yet or at all raises SourceError with a reason that is also a translation key.
@@ -55,9 +54,7 @@ REASON_UNSUPPORTED_MEDIA: Final = "unsupported_media"
 
 
 class SourceError(Exception):
-    """The source cannot deliver audio (now). ``reason`` is a translation key; ``detail`` is
-    redacted.
-    """
+    """The source cannot deliver audio (now); ``reason`` is a translation key."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
@@ -152,9 +149,7 @@ def parse_ffmpeg_input(hass: HomeAssistant, source: str) -> FfmpegInput:
 
 
 def source_unique_id(source_type: str, source: str) -> str:
-    """Stable id of a source: two analysers of the same stream are duplicates, whatever the
-    password.
-    """
+    """Stable id of a source: the same stream with another password is still a duplicate."""
     normalised = source.strip()
     if source_type == SOURCE_TYPE_FFMPEG:
         parts = urlsplit(normalised)

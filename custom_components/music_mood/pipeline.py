@@ -1,11 +1,8 @@
-"""The analyser's heart: audio source -> ffmpeg -> excerpts -> model (off the loop) -> mood ->
-listeners.
+"""The analyser's heart: source -> ffmpeg -> excerpts -> model (off the loop) -> mood -> listeners.
 
 One background task owns everything that runs: it loads the model, resolves the source, runs one
-ffmpeg
-child process and restarts it with capped exponential back-off when the stream ends, fails or
-stalls.
-Model problems become a repair issue and are retried, never a crash loop.
+ffmpeg child process and restarts it with capped exponential back-off when the stream ends, fails
+or stalls. Model problems become a repair issue and are retried, never a crash loop.
 """
 
 from __future__ import annotations
@@ -179,6 +176,7 @@ class MoodPipeline:
         self._source_changed = False
         self._down_since_logged = False
         self._unsubscribe_source: Callable[[], None] | None = None
+        self._process: FfmpegPcmProcess | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -295,6 +293,7 @@ class MoodPipeline:
         )
         process = FfmpegPcmProcess(command)
         self._source_changed = False
+        self._process = process
         try:
             try:
                 await process.start()
@@ -314,6 +313,8 @@ class MoodPipeline:
                 try:
                     data = await process.read_exactly(to_boundary * BYTES_PER_SAMPLE, timeout_s)
                 except (FfmpegEndedError, FfmpegStalledError) as error:
+                    if self._source_changed:
+                        raise _SourceChanged from error
                     reason = (
                         f"stream ended ({error})"
                         if isinstance(error, FfmpegEndedError)
@@ -339,6 +340,7 @@ class MoodPipeline:
                 backoff.reset()
                 self.stats.delivery_ms = (time.perf_counter() - read_at) * 1000.0
         finally:
+            self._process = None
             self.stats.ffmpeg_pid = None
             await process.close()
 
@@ -431,6 +433,8 @@ class MoodPipeline:
     def _async_source_changed(self) -> None:
         self._source_changed = True
         self._wake.set()
+        if self._process is not None:
+            self._process.interrupt()  # a stalled old stream must not delay the new one
 
     async def _async_sleep(self, seconds: float) -> None:
         """Back-off sleep that a source change cuts short."""

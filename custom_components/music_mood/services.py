@@ -130,9 +130,7 @@ def _load(model_id: str, user_model_dir: Path) -> MoodModel:
 
 
 def analyze_timeline(source: str, model: MoodModel, ffmpeg_binary: str) -> list[JsonValueType]:
-    """Blocking: decode ``source`` and predict at every hop; ``time`` is the excerpt's end in
-    seconds.
-    """
+    """Blocking: decode ``source``, predict every hop; ``time`` = excerpt end in seconds."""
     info = model.info
     sample_rate = int(info.sample_rate)
     samples = decode_file(

@@ -142,9 +142,10 @@ training_venv() {
     local python
     python="$(find_python 11 3.11.0)" || die "the training environment needs Python 3.11 (with venv/ensurepip): none found on PATH, in pyenv (${PYENV_ROOT:-~/.pyenv}/versions) or in /usr/bin, /usr/local/bin. Install one, e.g. 'pyenv install 3.11'."
     local venv
-    # The editable install reads pyproject.toml's extras, so its content is part of the key.
+    # The editable install reads pyproject.toml's extras, so its content is part of the key. pyserial: the
+    # core's strip driver (tests/core) needs it, and the [training] extra does not list it.
     venv="$(ensure_venv training "$python" "pyproject:$(sha256sum "$REPO_ROOT/pyproject.toml" | cut -c1-16)" \
-        -- "$TORCH_PIN $TORCH_INDEX_ARGS" -- "-e .[training] pytest-asyncio" -- "$LINT_PINS")"
+        -- "$TORCH_PIN $TORCH_INDEX_ARGS" -- "-e .[training] pytest-asyncio pyserial==3.5" -- "$LINT_PINS")"
     # A cached venv may have been installed editable from another clone: point it at this one.
     if [[ "$("$venv/bin/python" -c 'import training, pathlib; print(pathlib.Path(training.__file__).resolve().parents[1])' 2>/dev/null)" != "$REPO_ROOT" ]]; then
         (cd "$REPO_ROOT" && "$venv/bin/python" -m pip install -q --no-deps -e .) >>"$venv.log" 2>&1

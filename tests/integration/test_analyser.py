@@ -1,6 +1,4 @@
-"""An analyser entry end to end: real ffmpeg on a real clip -> real model -> sensors and binary
-sensor.
-"""
+"""An analyser end to end: real ffmpeg on a real clip -> real model -> sensors, binary sensor."""
 
 from __future__ import annotations
 

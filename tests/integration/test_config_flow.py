@@ -12,6 +12,7 @@ from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
+from custom_components.music_mood.audio_source import SourceError, parse_ffmpeg_input
 from custom_components.music_mood.const import (
     CONF_ENTRY_KIND,
     CONF_LOOP_FILE,
@@ -260,3 +261,18 @@ async def test_reconfigure_changes_source_and_model(hass: HomeAssistant, media_d
     assert entry.runtime_data.pipeline.model_id == "user/ensemble.onnx"
     for each in created:
         assert await hass.config_entries.async_unload(each.entry_id)
+
+
+async def test_capture_devices_become_ffmpeg_input_formats(hass: HomeAssistant) -> None:
+    pulse = await hass.async_add_executor_job(parse_ffmpeg_input, hass, "pulse:default")
+    assert (pulse.source, pulse.input_options, pulse.is_capture_device) == (
+        "default",
+        ("-f", "pulse"),
+        True,
+    )
+    alsa = await hass.async_add_executor_job(parse_ffmpeg_input, hass, "alsa:hw:1,0")
+    assert (alsa.source, alsa.input_options) == ("hw:1,0", ("-f", "alsa"))
+    for bad in ("alsa:", "pulse:-f", "oss:/dev/dsp"):
+        with pytest.raises(SourceError) as raised:
+            await hass.async_add_executor_job(parse_ffmpeg_input, hass, bad)
+        assert raised.value.reason == "invalid_source"

@@ -1,6 +1,4 @@
-"""Diagnostics never show credentials; the analyze action returns the same numbers as the offline
-path.
-"""
+"""Diagnostics never show credentials; analyze returns the offline path's numbers."""
 
 from __future__ import annotations
 

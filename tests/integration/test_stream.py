@@ -41,9 +41,7 @@ def _available(hass: HomeAssistant) -> bool:
 async def test_live_predictions_equal_offline_model(
     hass: HomeAssistant, media_dir: Path, stream_server, no_ffmpeg_left: None
 ) -> None:
-    """Train/serve parity: the raw live output at each hop equals the offline path on the same
-    samples.
-    """
+    """Train/serve parity: raw live output at each hop == the offline path on the same samples."""
     clip = media_dir / "stereo_44k.wav"
     server = stream_server(clip, pace=False, loop=False)  # as fast as ffmpeg decodes
     entry = analyser_entry(server.url)

@@ -47,6 +47,11 @@ class _PcmProtocol(asyncio.SubprocessProtocol):
         self._stderr_partial = b""
         self._waiter: asyncio.Future[None] | None = None
         self._wanted = 0
+        self.interrupted = False
+
+    def interrupt(self) -> None:
+        self.interrupted = True
+        self._wake_if_ready()
 
     def wait_for(self, n_bytes: int) -> asyncio.Future[None]:
         loop = self.exited.get_loop()
@@ -80,7 +85,12 @@ class _PcmProtocol(asyncio.SubprocessProtocol):
         waiter = self._waiter
         if waiter is None or waiter.done():
             return
-        if len(self.buffer) >= self._wanted or self.stdout_closed or self.exited.done():
+        if (
+            len(self.buffer) >= self._wanted
+            or self.stdout_closed
+            or self.exited.done()
+            or self.interrupted
+        ):
             waiter.set_result(None)
 
 
@@ -133,12 +143,19 @@ class FfmpegPcmProcess:
                     await protocol.wait_for(n_bytes)
             except TimeoutError as error:
                 raise FfmpegStalledError(f"no audio for {timeout_s:g} s") from error
+        if protocol.interrupted:
+            raise FfmpegEndedError("interrupted")
         if len(protocol.buffer) < n_bytes:
             await self._settle()
             raise FfmpegEndedError(self.describe_failure())
         data = bytes(protocol.buffer[:n_bytes])
         del protocol.buffer[:n_bytes]
         return data
+
+    def interrupt(self) -> None:
+        """Make the pending (and every later) read raise FfmpegEndedError at once."""
+        if self._protocol is not None:
+            self._protocol.interrupt()
 
     async def close(self, timeout_s: float = 3.0) -> None:
         """Terminate, wait, kill if it will not go, and always reap."""

@@ -19,9 +19,7 @@ MOODS: Final = (MOOD_HAPPY, MOOD_TENSE, MOOD_SAD, MOOD_CALM, MOOD_NONE)
 
 
 def quadrant(valence: float, arousal: float) -> str:
-    """Russell's circumplex quadrant of a (valence, arousal) point; the axes belong to the positive
-    side.
-    """
+    """Russell's circumplex quadrant of (valence, arousal); points on an axis count as positive."""
     if valence >= 0.0:
         return MOOD_HAPPY if arousal >= 0.0 else MOOD_CALM
     return MOOD_TENSE if arousal >= 0.0 else MOOD_SAD
@@ -30,9 +28,8 @@ def quadrant(valence: float, arousal: float) -> str:
 class ExponentialSmoother:
     """First-order low-pass filter with a time constant, exact for any step length.
 
-    A time constant of zero passes values through unchanged. The first value initialises the state,
-    so a
-    freshly started analyser does not crawl up from zero.
+    A time constant of zero passes values through unchanged. The first value initialises the
+    state, so a freshly started analyser does not crawl up from zero.
     """
 
     def __init__(self, time_constant_s: float) -> None:
@@ -55,11 +52,10 @@ class ExponentialSmoother:
 
 
 class SilenceDetector:
-    """Says whether music is playing: silent only after the level stayed below a threshold long
-    enough.
+    """Whether music plays: silent only once the level stayed below a threshold long enough.
 
-    Music counts as back as soon as one hop is loud enough: a quiet intro should not cost seconds of
-    mood.
+    Music counts as back as soon as one hop is loud enough: a quiet intro should not cost seconds
+    of mood.
     """
 
     def __init__(self, threshold_dbfs: float, hold_s: float) -> None:
@@ -100,12 +96,10 @@ class MoodState:
 
 
 class MoodTracker:
-    """Smooths predictions while music plays and holds the last mood through quiet passages and
-    silence.
+    """Smooths predictions while music plays; holds the last mood through quiet parts and silence.
 
-    Quiet hops never reach the smoother: the model's output on near-silence is noise, and letting it
-    in
-    would make the mood drift exactly when there is nothing to hear.
+    Quiet hops never reach the smoother: the model's output on near-silence is noise, and letting
+    it in would make the mood drift exactly when there is nothing to hear.
     """
 
     def __init__(
