@@ -1,7 +1,7 @@
-"""Write translations/en.json from strings.json, as Home Assistant core's translation script does.
+"""Write translations/en.json from strings.json, as Home Assistant core's script does.
 
-Custom integrations ship translations/en.json; strings.json is the source we edit. The two are kept equal
-(a test checks it), so run this after editing strings.json.
+Custom integrations ship translations/en.json; strings.json is the source we edit. The two are kept
+equal (a test checks it), so run this after editing strings.json.
 """
 
 from __future__ import annotations

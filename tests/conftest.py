@@ -1,4 +1,4 @@
-"""Shared test set-up: the pure core is importable as ``music_mood_core`` without installing anything."""
+"""Shared test set-up: the pure core imports as ``music_mood_core`` without installing anything."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""Prints the Python requirements of Home Assistant integrations, as Home Assistant would install them.
+"""Prints the Python requirements of Home Assistant integrations, as Home Assistant installs them.
 
-Home Assistant installs an integration's requirements (and those of its dependencies) when it first loads
-it. The test and demo venvs install them up front with pip instead, pinned by Home Assistant's own
-package_constraints.txt: tests can then import integrations such as camera, and the demo's first start
-builds no source distributions at runtime. Run it with the venv's Python:
+Home Assistant installs an integration's requirements (and those of its dependencies) when it first
+loads it. The test and demo venvs install them up front with pip instead, pinned by Home Assistant's
+own package_constraints.txt: tests can then import integrations such as camera, and the demo's first
+start builds no source distributions at runtime. Run it with the venv's Python:
 
-    python ha_requirements.py DOMAIN ...           requirements of these domains and their dependencies
+    python ha_requirements.py DOMAIN ...           requirements of these domains and what they need
     python ha_requirements.py --imported-by DIR    ... of the domains the .py files in DIR import
     python ha_requirements.py --always-loaded ...  also of what Home Assistant sets up unconfigured
     python ha_requirements.py --constraints        path of Home Assistant's package_constraints.txt

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from homeassistant.util.yaml import load_yaml_dict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,7 +77,8 @@ ALL_RULES = [rule for rules in RULES_BY_TIER.values() for rule in rules]
 
 
 def _rules() -> dict[str, Any]:
-    data = yaml.safe_load(QUALITY_SCALE_PATH.read_text(encoding="utf-8"))
+    # The loader hassfest itself reads quality_scale.yaml with.
+    data = load_yaml_dict(QUALITY_SCALE_PATH)
     assert set(data) == {"rules"}
     rules: dict[str, Any] = data["rules"]
     return rules

@@ -710,7 +710,7 @@ class StreamingFeatureExtractor:
         self.dc_offset = float(dc_offset)
         self.peak = float(peak)
         self._tables = _tables(grid.sample_rate, grid.window)
-        self._pending = np.empty(0, dtype=np.float64)
+        self._pending: Float64Array = np.empty(0, dtype=np.float64)
         self._skip = 0  # samples still to drop before the next frame when step > window
         self._previous_magnitude: Float64Array | None = None
         self._previous_base: Float64Array | None = None

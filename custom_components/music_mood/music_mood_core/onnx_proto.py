@@ -309,7 +309,7 @@ def parse_tensor(data: memoryview) -> tuple[str, NDArray[Any]]:
         elif data_type == FLOAT16:
             # float16 values are stored as their bit patterns in int32_data.
             bits = np.array(int32_data, dtype=np.uint16)
-            typed = bits.view(np.float16).astype(np.float32).tolist()
+            typed = [float(value) for value in bits.view(np.float16).astype(np.float32)]
         else:
             typed = int32_data
         if len(typed) != count:
