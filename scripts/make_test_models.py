@@ -1,12 +1,14 @@
 """Write the ONNX fixtures of tests/fixtures/models/ and their onnxruntime reference outputs.
 
-Needs the training environment (onnx, onnxruntime). Run from the repository root:
+Needs the training environment (torch, onnx, onnxruntime). Run from the repository root:
 
     python scripts/make_test_models.py
 
-Weights are random with a fixed seed; the graphs follow the model contract of docs/ARCHITECTURE.md
-(the fused 5-network GRU ensemble per target). The reference outputs are computed here by
-onnxruntime so that environments without onnxruntime can still check the numpy engine against it.
+Weights are random with a fixed seed; the ensemble graphs are built by training.export's own
+functions, so they are what the exporter emits (the fused 5-network GRU ensemble per target of
+docs/ARCHITECTURE.md), apart from the deliberate variations each fixture names. The reference
+outputs are computed here by onnxruntime so that environments without onnxruntime can still check
+the numpy engine against it.
 Regenerate whenever music_mood_core.features.EXTRACTOR_VERSION changes.
 """
 
@@ -27,6 +29,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "custom_components" / "music_mood"))
 
 from music_mood_core.features import EXTRACTOR_VERSION  # noqa: E402
+
+from training.export import (  # noqa: E402
+    Branch,
+    ensemble_graph_model,
+    fuse_gru,
+    fuse_linear,
+    target_branch,
+)
+from training.gru import Standardiser  # noqa: E402
 
 OUT_DIR = REPO_ROOT / "tests" / "fixtures" / "models"
 SEQUENCE_LENGTH = 60
@@ -59,18 +70,6 @@ def metadata(**overrides: str) -> dict[str, str]:
     return values
 
 
-def block_diagonal(blocks: list[Array]) -> Array:
-    rows = sum(b.shape[0] for b in blocks)
-    cols = sum(b.shape[1] for b in blocks)
-    out = np.zeros((rows, cols), np.float32)
-    r = c = 0
-    for block in blocks:
-        out[r : r + block.shape[0], c : c + block.shape[1]] = block
-        r += block.shape[0]
-        c += block.shape[1]
-    return out
-
-
 def uniform(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int) -> Array:
     bound = 1.0 / np.sqrt(fan_in)
     return rng.uniform(-bound, bound, shape).astype(np.float32)
@@ -85,112 +84,83 @@ def feature_statistics(rng: np.random.Generator, n_features: int) -> tuple[Array
     return mean, std
 
 
-def target_branch(
+def random_branch(
     rng: np.random.Generator,
     target: str,
-    sequence_input: str,
     *,
     n_features: int,
     networks: int,
     hidden: int,
-    use_full_sequence: bool,
+    last_step_by_slice: bool,
     average_gain: float = 1.0,
-) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
-    """One target: fused GRU (gates z, r, h), last step, block-diagonal Gemms, Tanh, average."""
-    total = networks * hidden
-    w_gates = [
-        np.concatenate([uniform(rng, (hidden, n_features), hidden) for _ in range(networks)])
-        for _ in "zrh"
-    ]
-    r_gates = [
-        block_diagonal([uniform(rng, (hidden, hidden), hidden) for _ in range(networks)])
-        for _ in "zrh"
-    ]
-    w = np.concatenate(w_gates)[np.newaxis]
-    r = np.concatenate(r_gates)[np.newaxis]
-    b = uniform(rng, (1, 6 * total), hidden)
-    inits = [
-        numpy_helper.from_array(w, f"{target}_gru_W"),
-        numpy_helper.from_array(r, f"{target}_gru_R"),
-        numpy_helper.from_array(b, f"{target}_gru_B"),
-        numpy_helper.from_array(
-            np.full((networks, 1), average_gain / networks, np.float32), f"{target}_average"
-        ),
-    ]
-    gru_outputs = [f"{target}_gru_all", ""] if use_full_sequence else ["", f"{target}_gru_last"]
-    nodes = [
-        helper.make_node(
-            "GRU",
-            [sequence_input, f"{target}_gru_W", f"{target}_gru_R", f"{target}_gru_B"],
-            gru_outputs,
-            name=f"{target}_gru",
-            hidden_size=total,
-            linear_before_reset=1,
-            direction="forward",
-            layout=0,
-        )
-    ]
-    if use_full_sequence:
-        # Y [seq, 1, batch, H] -> last step via Slice -> squeeze the seq and direction axes.
-        inits += [
-            numpy_helper.from_array(np.array([-1], np.int64), f"{target}_last_start"),
-            numpy_helper.from_array(np.array([INT64_MAX], np.int64), f"{target}_last_end"),
-            numpy_helper.from_array(np.array([0], np.int64), f"{target}_last_axis"),
-            numpy_helper.from_array(np.array([1], np.int64), f"{target}_last_step"),
-            numpy_helper.from_array(np.array([0, 1], np.int64), f"{target}_squeeze_axes"),
-        ]
-        nodes += [
-            helper.make_node(
-                "Slice",
-                [
-                    f"{target}_gru_all",
-                    f"{target}_last_start",
-                    f"{target}_last_end",
-                    f"{target}_last_axis",
-                    f"{target}_last_step",
-                ],
-                [f"{target}_gru_sliced"],
-                name=f"{target}_last",
-            ),
-            helper.make_node(
-                "Squeeze", [f"{target}_gru_sliced", f"{target}_squeeze_axes"], [f"{target}_hidden0"]
-            ),
-        ]
-    else:
-        inits.append(numpy_helper.from_array(np.array([0], np.int64), f"{target}_squeeze_axes"))
-        nodes.append(
-            helper.make_node(
-                "Squeeze", [f"{target}_gru_last", f"{target}_squeeze_axes"], [f"{target}_hidden0"]
-            )
-        )
-    previous = f"{target}_hidden0"
-    sizes = (hidden, *FC_SIZES, 1)
-    for depth, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
-        layer = f"fc{depth + 1}"
+) -> Branch:
+    """One target as the exporter fuses it, from random per-network weights in torch's layout."""
+    gru = fuse_gru(
+        [uniform(rng, (3 * hidden, n_features), hidden) for _ in range(networks)],
+        [uniform(rng, (3 * hidden, hidden), hidden) for _ in range(networks)],
+        [uniform(rng, (3 * hidden,), hidden) for _ in range(networks)],
+        [uniform(rng, (3 * hidden,), hidden) for _ in range(networks)],
+    )
+    layers = []
+    for fan_in, fan_out in itertools.pairwise((hidden, *FC_SIZES, 1)):
         # A larger last layer spreads the outputs over [-1, 1] so parity is checked on real values.
         gain = 4.0 if fan_out == 1 else 1.0
-        weight = block_diagonal(
-            [gain * uniform(rng, (fan_out, fan_in), fan_in) for _ in range(networks)]
-        )
-        bias = uniform(rng, (networks * fan_out,), fan_in)
-        inits += [
-            numpy_helper.from_array(weight, f"{target}_{layer}_weight"),
-            numpy_helper.from_array(bias, f"{target}_{layer}_bias"),
-        ]
-        linear = f"{target}_{layer}_linear"
-        nodes.append(
-            helper.make_node(
-                "Gemm",
-                [previous, f"{target}_{layer}_weight", f"{target}_{layer}_bias"],
-                [linear],
-                transB=1,
+        layers.append(
+            fuse_linear(
+                [gain * uniform(rng, (fan_out, fan_in), fan_in) for _ in range(networks)],
+                [uniform(rng, (fan_out,), fan_in) for _ in range(networks)],
             )
         )
-        activation = "Relu" if depth < len(FC_SIZES) else "Tanh"
-        previous = f"{target}_{layer}_{activation.lower()}"
-        nodes.append(helper.make_node(activation, [linear], [previous]))
-    nodes.append(helper.make_node("MatMul", [previous, f"{target}_average"], [target]))
+    nodes, inits = target_branch(target, "time_major", gru, layers, networks)
+    if average_gain != 1.0:
+        _replace_initialiser(
+            inits, f"{target}_average", np.full((networks, 1), average_gain / networks, np.float32)
+        )
+    if last_step_by_slice:
+        _read_last_step_by_slice(target, nodes, inits)
     return nodes, inits
+
+
+def _replace_initialiser(inits: list[onnx.TensorProto], name: str, value: NDArray[Any]) -> None:
+    initialiser = next(init for init in inits if init.name == name)
+    initialiser.CopyFrom(numpy_helper.from_array(value, name))
+
+
+def _read_last_step_by_slice(
+    target: str, nodes: list[onnx.NodeProto], inits: list[onnx.TensorProto]
+) -> None:
+    """Take the last step from the GRU's full output by Slice instead of its final state.
+
+    The exporter reads the final state; this variant puts Slice inside a real ensemble graph.
+    Y [seq, 1, batch, H] -> last step via Slice -> squeeze the seq and direction axes.
+    """
+    gru = next(node for node in nodes if node.op_type == "GRU")
+    del gru.output[:]
+    gru.output.extend([f"{target}_gru_all", ""])
+    squeeze = next(node for node in nodes if node.op_type == "Squeeze")
+    squeeze.input[0] = f"{target}_gru_sliced"
+    _replace_initialiser(inits, f"{target}_squeeze_axes", np.array([0, 1], np.int64))
+    inits += [
+        numpy_helper.from_array(np.array([-1], np.int64), f"{target}_last_start"),
+        numpy_helper.from_array(np.array([INT64_MAX], np.int64), f"{target}_last_end"),
+        numpy_helper.from_array(np.array([0], np.int64), f"{target}_last_axis"),
+        numpy_helper.from_array(np.array([1], np.int64), f"{target}_last_step"),
+    ]
+    nodes.insert(
+        nodes.index(squeeze),
+        helper.make_node(
+            "Slice",
+            [
+                f"{target}_gru_all",
+                f"{target}_last_start",
+                f"{target}_last_end",
+                f"{target}_last_axis",
+                f"{target}_last_step",
+            ],
+            [f"{target}_gru_sliced"],
+            name=f"{target}_last",
+        ),
+    )
 
 
 def ensemble_model(
@@ -207,52 +177,30 @@ def ensemble_model(
 ) -> onnx.ModelProto:
     rng = np.random.default_rng(seed)
     mean, std = feature_statistics(rng, n_features)
-    nodes = [
-        helper.make_node("Sub", [input_name, "feature_mean"], ["centred"], name="centre"),
-        helper.make_node("Mul", ["centred", "feature_scale"], ["standardised"], name="scale"),
-        helper.make_node("Transpose", ["standardised"], ["time_major"], perm=[1, 0, 2]),
-    ]
-    inits = [
-        numpy_helper.from_array(mean, "feature_mean"),
-        numpy_helper.from_array((1.0 / std).astype(np.float32), "feature_scale"),
-    ]
-    for target, full_sequence in (("valence", False), ("arousal", True)):
-        branch_nodes, branch_inits = target_branch(
+    standardiser = Standardiser(mean=mean, scale=(1.0 / std).astype(np.float32))
+    branches = {
+        target: random_branch(
             rng,
             target,
-            "time_major",
             n_features=n_features,
             networks=networks,
             hidden=hidden,
-            use_full_sequence=full_sequence,
+            last_step_by_slice=target == "arousal",
             average_gain=average_gain,
         )
-        nodes += branch_nodes
-        inits += branch_inits
+        for target in ("valence", "arousal")
+    }
+    model = ensemble_graph_model(
+        standardiser,
+        branches,
+        input_name=input_name,
+        sequence_length=sequence_length,
+        n_features=n_features,
+    )
     if arousal_activation_override is not None:
-        for node in nodes:
+        for node in model.graph.node:
             if node.op_type == "Tanh" and node.input[0].startswith("arousal"):
                 node.op_type = arousal_activation_override
-    graph = helper.make_graph(
-        nodes,
-        "music_mood_test_ensemble",
-        [
-            helper.make_tensor_value_info(
-                input_name, TensorProto.FLOAT, ["batch", sequence_length, n_features]
-            )
-        ],
-        [
-            helper.make_tensor_value_info(t, TensorProto.FLOAT, ["batch", 1])
-            for t in ("valence", "arousal")
-        ],
-        inits,
-    )
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", 17)],
-        producer_name="music_mood.tests",
-        ir_version=8,
-    )
     helper.set_model_props(model, metadata() if meta is None else meta)
     return model
 

@@ -62,15 +62,21 @@ def _torch_gates_to_onnx(stacked: NDArray[np.float32], hidden: int) -> list[NDAr
     return [update, reset, new]
 
 
-def fused_gru_weights(
-    networks: Sequence[ParallelGRUNetwork],
+def fuse_gru(
+    weight_ih: Sequence[NDArray[np.float32]],
+    weight_hh: Sequence[NDArray[np.float32]],
+    bias_ih: Sequence[NDArray[np.float32]],
+    bias_hh: Sequence[NDArray[np.float32]],
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
-    """ONNX GRU W [1, 3nH, I], R [1, 3nH, nH], B [1, 6nH] for n networks of hidden H."""
-    hidden = networks[0].gru.hidden_size
-    gates_w = [_torch_gates_to_onnx(_numpy(n.gru.weight_ih_l0), hidden) for n in networks]
-    gates_r = [_torch_gates_to_onnx(_numpy(n.gru.weight_hh_l0), hidden) for n in networks]
-    gates_wb = [_torch_gates_to_onnx(_numpy(n.gru.bias_ih_l0), hidden) for n in networks]
-    gates_rb = [_torch_gates_to_onnx(_numpy(n.gru.bias_hh_l0), hidden) for n in networks]
+    """ONNX GRU W [1, 3nH, I], R [1, 3nH, nH], B [1, 6nH] from n networks' torch GRU parameters.
+
+    Each argument holds one array per network in torch's layout (gates r, z, n stacked, hidden H).
+    """
+    hidden = weight_hh[0].shape[1]
+    gates_w = [_torch_gates_to_onnx(weight, hidden) for weight in weight_ih]
+    gates_r = [_torch_gates_to_onnx(weight, hidden) for weight in weight_hh]
+    gates_wb = [_torch_gates_to_onnx(bias, hidden) for bias in bias_ih]
+    gates_rb = [_torch_gates_to_onnx(bias, hidden) for bias in bias_hh]
     w = np.concatenate([np.concatenate([g[gate] for g in gates_w]) for gate in range(3)])
     r = np.concatenate([_block_diagonal([g[gate] for g in gates_r]) for gate in range(3)])
     wb = np.concatenate([np.concatenate([g[gate] for g in gates_wb]) for gate in range(3)])
@@ -78,18 +84,47 @@ def fused_gru_weights(
     return w[None], r[None], np.concatenate([wb, rb])[None]
 
 
-def _target_branch(
-    target: str, networks: Sequence[ParallelGRUNetwork], sequence_input: str
-) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
-    n = len(networks)
-    hidden = networks[0].gru.hidden_size * n
-    w, r, b = fused_gru_weights(networks)
+def fused_gru_weights(
+    networks: Sequence[ParallelGRUNetwork],
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """ONNX GRU W [1, 3nH, I], R [1, 3nH, nH], B [1, 6nH] for n networks of hidden H."""
+    return fuse_gru(
+        [_numpy(n.gru.weight_ih_l0) for n in networks],
+        [_numpy(n.gru.weight_hh_l0) for n in networks],
+        [_numpy(n.gru.bias_ih_l0) for n in networks],
+        [_numpy(n.gru.bias_hh_l0) for n in networks],
+    )
+
+
+def fuse_linear(
+    weights: Sequence[NDArray[np.float32]], biases: Sequence[NDArray[np.float32]]
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """One Gemm's (weight, bias) for n networks' torch Linear layers of the same depth."""
+    return _block_diagonal(weights), np.concatenate(biases)
+
+
+FusedLayer = tuple[NDArray[np.float32], NDArray[np.float32]]
+Branch = tuple[list[onnx.NodeProto], list[onnx.TensorProto]]
+
+
+def target_branch(
+    target: str,
+    sequence_input: str,
+    gru: tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]],
+    layers: Sequence[FusedLayer],
+    n_networks: int,
+) -> Branch:
+    """One target's nodes and initialisers: fused GRU (from `fuse_gru`), its last step, the fused
+    layers (from `fuse_linear`; ReLU between, tanh last), then the average of the n outputs."""
+    w, r, b = gru
     initialisers = [
         numpy_helper.from_array(w, f"{target}_gru_W"),
         numpy_helper.from_array(r, f"{target}_gru_R"),
         numpy_helper.from_array(b, f"{target}_gru_B"),
         numpy_helper.from_array(np.array([0], dtype=np.int64), f"{target}_squeeze_axes"),
-        numpy_helper.from_array(np.full((n, 1), 1.0 / n, dtype=np.float32), f"{target}_average"),
+        numpy_helper.from_array(
+            np.full((n_networks, 1), 1.0 / n_networks, dtype=np.float32), f"{target}_average"
+        ),
     ]
     nodes = [
         helper.make_node(
@@ -97,7 +132,7 @@ def _target_branch(
             [sequence_input, f"{target}_gru_W", f"{target}_gru_R", f"{target}_gru_B"],
             ["", f"{target}_gru_last"],
             name=f"{target}_gru",
-            hidden_size=hidden,
+            hidden_size=r.shape[2],
             linear_before_reset=1,
             direction="forward",
             layout=0,
@@ -109,12 +144,9 @@ def _target_branch(
             name=f"{target}_squeeze",
         ),
     ]
-    layers = ("fc1", "fc2", "fc3")
     previous = f"{target}_hidden0"
-    for depth, layer in enumerate(layers):
-        linear = [getattr(net, layer) for net in networks]
-        weight = _block_diagonal([_numpy(lin.weight) for lin in linear])
-        bias = np.concatenate([_numpy(lin.bias) for lin in linear])
+    for depth, (weight, bias) in enumerate(layers):
+        layer = f"fc{depth + 1}"
         initialisers += [
             numpy_helper.from_array(weight, f"{target}_{layer}_weight"),
             numpy_helper.from_array(bias, f"{target}_{layer}_bias"),
@@ -142,13 +174,34 @@ def _target_branch(
     return nodes, initialisers
 
 
-def build_model(
+def _target_branch(
+    target: str, networks: Sequence[ParallelGRUNetwork], sequence_input: str
+) -> Branch:
+    layers = [
+        fuse_linear(
+            [_numpy(getattr(net, layer).weight) for net in networks],
+            [_numpy(getattr(net, layer).bias) for net in networks],
+        )
+        for layer in ("fc1", "fc2", "fc3")
+    ]
+    return target_branch(target, sequence_input, fused_gru_weights(networks), layers, len(networks))
+
+
+def ensemble_graph_model(
     standardiser: Standardiser,
-    networks: Mapping[str, Sequence[ParallelGRUNetwork]],
-    metadata: dict[str, str],
+    branches: Mapping[str, Branch],
+    *,
+    input_name: str = "features",
+    sequence_length: int | str = SEQUENCE_LENGTH,
+    n_features: int = N_FEATURES,
 ) -> onnx.ModelProto:
+    """The model around the branches (each reading "time_major"), without metadata or checks.
+
+    `input_name`, `sequence_length` and `n_features` differ from the contract only in test
+    fixtures that must break it.
+    """
     nodes = [
-        helper.make_node("Sub", ["features", "feature_mean"], ["centred"], name="centre"),
+        helper.make_node("Sub", [input_name, "feature_mean"], ["centred"], name="centre"),
         helper.make_node("Mul", ["centred", "feature_scale"], ["standardised"], name="scale"),
         helper.make_node(
             "Transpose", ["standardised"], ["time_major"], name="time_major", perm=[1, 0, 2]
@@ -159,7 +212,7 @@ def build_model(
         numpy_helper.from_array(standardiser.scale.astype(np.float32), "feature_scale"),
     ]
     for target in TARGETS:
-        branch_nodes, branch_initialisers = _target_branch(target, networks[target], "time_major")
+        branch_nodes, branch_initialisers = branches[target]
         nodes += branch_nodes
         initialisers += branch_initialisers
     graph = helper.make_graph(
@@ -167,18 +220,29 @@ def build_model(
         "music_mood_gru_ensemble",
         [
             helper.make_tensor_value_info(
-                "features", TensorProto.FLOAT, ["batch", SEQUENCE_LENGTH, N_FEATURES]
+                input_name, TensorProto.FLOAT, ["batch", sequence_length, n_features]
             )
         ],
         [helper.make_tensor_value_info(t, TensorProto.FLOAT, ["batch", 1]) for t in TARGETS],
         initialisers,
     )
-    model = helper.make_model(
+    return helper.make_model(
         graph,
         opset_imports=[helper.make_opsetid("", OPSET)],
         producer_name="music_mood.training",
         ir_version=IR_VERSION,
     )
+
+
+def build_model(
+    standardiser: Standardiser,
+    networks: Mapping[str, Sequence[ParallelGRUNetwork]],
+    metadata: dict[str, str],
+) -> onnx.ModelProto:
+    branches = {
+        target: _target_branch(target, networks[target], "time_major") for target in TARGETS
+    }
+    model = ensemble_graph_model(standardiser, branches)
     helper.set_model_props(model, metadata)
     onnx.checker.check_model(model, full_check=True)
     return model

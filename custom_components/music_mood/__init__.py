@@ -36,7 +36,13 @@ from .const import (
     USER_MODEL_DIR,
 )
 from .music_mood_core.audio import redact_url
-from .pipeline import MoodPipeline, MusicMoodConfigEntry, MusicMoodData, PipelineSettings
+from .pipeline import (
+    MODEL_CHECK_INTERVAL_S,
+    MoodPipeline,
+    MusicMoodConfigEntry,
+    MusicMoodData,
+    PipelineSettings,
+)
 from .services import async_setup_services
 from .strip import async_setup_serial_strip_entry, async_unload_serial_strip_entry
 
@@ -63,6 +69,7 @@ def pipeline_settings(entry: MusicMoodConfigEntry) -> PipelineSettings:
         stall_timeout_s=STALL_TIMEOUT_S,
         backoff_min_s=RESTART_BACKOFF_MIN_S,
         backoff_max_s=RESTART_BACKOFF_MAX_S,
+        model_check_interval_s=MODEL_CHECK_INTERVAL_S,
     )
 
 
@@ -81,7 +88,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MusicMoodConfigEntry) ->
         ffmpeg_binary=get_ffmpeg_manager(hass).binary,
         settings=pipeline_settings(entry),
     )
-    entry.runtime_data = MusicMoodData(pipeline=pipeline)
+    entry.runtime_data = MusicMoodData(pipeline=pipeline, options=dict(entry.options))
     await hass.config_entries.async_forward_entry_setups(entry, ANALYSER_PLATFORMS)
     pipeline.async_start(entry)
 
@@ -120,7 +127,13 @@ async def _async_check_source(hass: HomeAssistant, entry: MusicMoodConfigEntry) 
 
 
 async def _async_reload_on_update(hass: HomeAssistant, entry: MusicMoodConfigEntry) -> None:
-    """Options changed: reload to rebuild the pipeline (2025.4 has no OptionsFlowWithReload)."""
+    """Options changed: reload to rebuild the pipeline (2025.4 has no OptionsFlowWithReload).
+
+    Only options: a reconfigure changes data and reloads by itself; reloading here too would
+    start the pipeline twice.
+    """
+    if dict(entry.options) == entry.runtime_data.options:
+        return
     await hass.config_entries.async_reload(entry.entry_id)
 
 

@@ -202,10 +202,12 @@ class AudioSource:
 
         try:
             stream_source = await async_get_stream_source(self._hass, self.source)
-        except Exception as error:
-            raise SourceError(REASON_NO_STREAM_SOURCE, str(error)) from error
+        except Exception as error:  # the camera's own integration failed: it is its error to tell
+            raise SourceError(
+                REASON_NO_STREAM_SOURCE, f"{self.source} gives no stream source ({error})"
+            ) from error
         if not stream_source:
-            raise SourceError(REASON_NO_STREAM_SOURCE, self.source)
+            raise SourceError(REASON_NO_STREAM_SOURCE, f"{self.source} has no stream source (yet)")
         return await self._async_parse(stream_source)
 
     async def _async_resolve_media_player(self) -> FfmpegInput:

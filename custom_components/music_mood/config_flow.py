@@ -7,6 +7,7 @@ strips come from config_flow_serial's mixin.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,6 @@ from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -68,6 +66,7 @@ from .const import (
     SOURCE_TYPE_MEDIA_PLAYER,
     USER_MODEL_DIR,
 )
+from .flow_helpers import number_box, option_fields, options_form_step, required_key
 from .music_mood_core.audio import redact_url
 from .music_mood_core.model import (
     DEFAULT_MODEL_ID,
@@ -141,21 +140,8 @@ class MusicMoodConfigFlow(SerialStripConfigFlowMixin, ConfigFlow, domain=DOMAIN)
     async def async_step_analyser(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        choices = await self._async_model_choices()
-        if not choices:
-            return self.async_abort(reason="no_models")
-        errors: dict[str, str] = {}
-        placeholders = {"reason": ""}
-        if user_input is not None and await self._async_check_model(
-            user_input[CONF_MODEL], errors, placeholders
-        ):
-            self._analyser = dict(user_input)
-            return await self.async_step_source()
-        return self.async_show_form(
-            step_id="analyser",
-            data_schema=_kind_schema(choices, user_input or {}, with_name=True),
-            errors=errors,
-            description_placeholders=placeholders,
+        return await self._async_kind_step(
+            "analyser", user_input, {}, with_name=True, next_step=self.async_step_source
         )
 
     async def async_step_source(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -197,21 +183,12 @@ class MusicMoodConfigFlow(SerialStripConfigFlowMixin, ConfigFlow, domain=DOMAIN)
         entry = self._get_reconfigure_entry()
         if entry.data.get(CONF_ENTRY_KIND) == ENTRY_KIND_SERIAL_STRIP:
             return await self.async_step_reconfigure_serial_strip(user_input)
-        choices = await self._async_model_choices()
-        if not choices:
-            return self.async_abort(reason="no_models")
-        errors: dict[str, str] = {}
-        placeholders = {"reason": ""}
-        if user_input is not None and await self._async_check_model(
-            user_input[CONF_MODEL], errors, placeholders
-        ):
-            self._analyser = dict(user_input)
-            return await self.async_step_reconfigure_source()
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=_kind_schema(choices, user_input or dict(entry.data), with_name=False),
-            errors=errors,
-            description_placeholders=placeholders,
+        return await self._async_kind_step(
+            "reconfigure",
+            user_input,
+            dict(entry.data),
+            with_name=False,
+            next_step=self.async_step_reconfigure_source,
         )
 
     async def async_step_reconfigure_source(
@@ -224,10 +201,7 @@ class MusicMoodConfigFlow(SerialStripConfigFlowMixin, ConfigFlow, domain=DOMAIN)
         if user_input is not None:
             source = user_input[CONF_SOURCE].strip()
             unique_id = source_unique_id(source_type, source)
-            if any(
-                other.unique_id == unique_id and other.entry_id != entry.entry_id
-                for other in self._async_current_entries(include_ignore=False)
-            ):
+            if self._unique_id_taken(unique_id, entry.entry_id):
                 return self.async_abort(reason="already_configured")
             if await self._async_test_source(source_type, source, errors, placeholders):
                 return self.async_update_reload_and_abort(
@@ -251,16 +225,38 @@ class MusicMoodConfigFlow(SerialStripConfigFlowMixin, ConfigFlow, domain=DOMAIN)
             description_placeholders=placeholders,
         )
 
-    # ------------------------------------------------------------------ shared checks
+    # ------------------------------------------------------------------ shared steps and checks
+
+    async def _async_kind_step(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        defaults: dict[str, Any],
+        *,
+        with_name: bool,
+        next_step: Callable[[], Awaitable[ConfigFlowResult]],
+    ) -> ConfigFlowResult:
+        """What the analyser is (name, kind of source, model); the model must load."""
+        choices = await self._async_model_choices()
+        if not choices:
+            return self.async_abort(reason="no_models")
+        errors: dict[str, str] = {}
+        placeholders = {"reason": ""}
+        if user_input is not None and await self._async_check_model(
+            user_input[CONF_MODEL], errors, placeholders
+        ):
+            self._analyser = dict(user_input)
+            return await next_step()
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=_kind_schema(choices, user_input or defaults, with_name=with_name),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
     def _source_schema(self, source_type: str, defaults: dict[str, Any] | None) -> vol.Schema:
         default = (defaults or {}).get(CONF_SOURCE)
-        key = (
-            vol.Required(CONF_SOURCE)
-            if default is None
-            else vol.Required(CONF_SOURCE, default=default)
-        )
-        return vol.Schema({key: _source_selector(source_type)})
+        return vol.Schema({required_key(CONF_SOURCE, default): _source_selector(source_type)})
 
     async def _async_model_choices(self) -> list[ModelChoice]:
         return await self.hass.async_add_executor_job(
@@ -320,50 +316,22 @@ class MusicMoodOptionsFlow(MoodLightingOptionsMixin, OptionsFlow):
     async def async_step_pipeline(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        if user_input is not None:
-            # Options are replaced as a whole: keep what other steps (mood lighting) stored.
-            return self.async_create_entry(data={**self.config_entry.options, **user_input})
-        options = self.config_entry.options
-        schema = vol.Schema(
-            {
-                vol.Required(
-                    CONF_SMOOTHING_S, default=options.get(CONF_SMOOTHING_S, DEFAULT_SMOOTHING_S)
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0,
-                        max=60,
-                        step=0.5,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
-                vol.Required(
+        return options_form_step(self, "pipeline", user_input, _pipeline_schema)
+
+
+def _pipeline_schema(options: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        option_fields(
+            options,
+            [
+                (CONF_SMOOTHING_S, DEFAULT_SMOOTHING_S, number_box(0, 60, 0.5, "s")),
+                (
                     CONF_SILENCE_THRESHOLD_DB,
-                    default=options.get(CONF_SILENCE_THRESHOLD_DB, DEFAULT_SILENCE_THRESHOLD_DB),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=-100,
-                        max=0,
-                        step=1,
-                        unit_of_measurement="dBFS",
-                        mode=NumberSelectorMode.BOX,
-                    )
+                    DEFAULT_SILENCE_THRESHOLD_DB,
+                    number_box(-100, 0, 1, "dBFS"),
                 ),
-                vol.Required(
-                    CONF_SILENCE_DURATION_S,
-                    default=options.get(CONF_SILENCE_DURATION_S, DEFAULT_SILENCE_DURATION_S),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0,
-                        max=300,
-                        step=0.5,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
-                vol.Required(
-                    CONF_LOOP_FILE, default=options.get(CONF_LOOP_FILE, DEFAULT_LOOP_FILE)
-                ): BooleanSelector(),
-            }
+                (CONF_SILENCE_DURATION_S, DEFAULT_SILENCE_DURATION_S, number_box(0, 300, 0.5, "s")),
+                (CONF_LOOP_FILE, DEFAULT_LOOP_FILE, BooleanSelector()),
+            ],
         )
-        return self.async_show_form(step_id="pipeline", data_schema=schema)
+    )

@@ -60,6 +60,13 @@ from .const import (
     ON_MUSIC_STOP_HOLD,
     ON_MUSIC_STOP_RESTORE,
 )
+from .flow_helpers import (
+    merged_options,
+    number_box,
+    option_fields,
+    options_form_step,
+    required_key,
+)
 from .mood_lighting import CORNER_OPTION_KEYS, default_corner_option
 from .music_mood_core.adalight import PROTOCOLS, SerialStrip, StripError
 from .music_mood_core.colour import PRESETS
@@ -88,16 +95,10 @@ def _can_open(data: Mapping[str, Any]) -> str | None:
 
 async def _async_strip_schema(hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
     ports = await hass.async_add_executor_job(_list_serial_ports)
-    port_default = defaults.get(CONF_PORT)
-    port_key = (
-        vol.Required(CONF_PORT)
-        if port_default is None
-        else vol.Required(CONF_PORT, default=port_default)
-    )
     return vol.Schema(
         {
             # Known ports to pick from; any path or pyserial URL (socket://, rfc2217://) works too.
-            port_key: SelectSelector(
+            required_key(CONF_PORT, defaults.get(CONF_PORT)): SelectSelector(
                 SelectSelectorConfig(
                     options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
                 )
@@ -160,7 +161,7 @@ class SerialStripConfigFlowMixin(ConfigFlow):
                 errors[CONF_BAUDRATE] = "invalid_baudrate"
             else:
                 await self.async_set_unique_id(data[CONF_PORT])
-                if self._strip_port_taken(data[CONF_PORT], None):
+                if self._unique_id_taken(data[CONF_PORT], None):
                     return self.async_abort(reason="strip_already_configured")
                 error = await self.hass.async_add_executor_job(_can_open, data)
                 if error is None:
@@ -188,7 +189,7 @@ class SerialStripConfigFlowMixin(ConfigFlow):
             data = _clean_strip_input(user_input)
             if data is None:
                 errors[CONF_BAUDRATE] = "invalid_baudrate"
-            elif self._strip_port_taken(data[CONF_PORT], entry.entry_id):
+            elif self._unique_id_taken(data[CONF_PORT], entry.entry_id):
                 return self.async_abort(reason="strip_already_configured")
             else:
                 # A loaded entry already holds its own port open: that proves it opens.
@@ -216,9 +217,10 @@ class SerialStripConfigFlowMixin(ConfigFlow):
             description_placeholders=placeholders,
         )
 
-    def _strip_port_taken(self, port: str, except_entry_id: str | None) -> bool:
+    def _unique_id_taken(self, unique_id: str, except_entry_id: str | None) -> bool:
+        """Whether an entry other than `except_entry_id` (ignored ones aside) has this id."""
         return any(
-            other.unique_id == port and other.entry_id != except_entry_id
+            other.unique_id == unique_id and other.entry_id != except_entry_id
             for other in self._async_current_entries(include_ignore=False)
         )
 
@@ -232,25 +234,15 @@ class SerialStripOptionsFlow(OptionsFlow):
     async def async_step_strip_options(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        if user_input is not None:
-            return self.async_create_entry(data={**self.config_entry.options, **user_input})
-        options = self.config_entry.options
-        schema = vol.Schema(
-            {
-                vol.Required(
-                    CONF_KEEPALIVE_S, default=options.get(CONF_KEEPALIVE_S, DEFAULT_KEEPALIVE_S)
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0.5,
-                        max=10,
-                        step=0.5,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
-            }
+        return options_form_step(self, "strip_options", user_input, _strip_options_schema)
+
+
+def _strip_options_schema(options: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        option_fields(
+            options, [(CONF_KEEPALIVE_S, DEFAULT_KEEPALIVE_S, number_box(0.5, 10, 0.5, "s"))]
         )
-        return self.async_show_form(step_id="strip_options", data_schema=schema)
+    )
 
 
 def _percent(minimum: float = 0) -> NumberSelector:
@@ -280,45 +272,34 @@ def mood_lighting_schema(options: Mapping[str, Any]) -> vol.Schema:
             ColorRGBSelector()
         )
     fields.update(
-        {
-            vol.Required(
-                CONF_MIN_BRIGHTNESS_PCT,
-                default=options.get(CONF_MIN_BRIGHTNESS_PCT, DEFAULT_MIN_BRIGHTNESS_PCT),
-            ): _percent(1),
-            vol.Required(
-                CONF_MAX_BRIGHTNESS_PCT,
-                default=options.get(CONF_MAX_BRIGHTNESS_PCT, DEFAULT_MAX_BRIGHTNESS_PCT),
-            ): _percent(1),
-            vol.Required(
-                CONF_SATURATION_FLOOR_PCT,
-                default=options.get(CONF_SATURATION_FLOOR_PCT, DEFAULT_SATURATION_FLOOR_PCT),
-            ): _percent(),
-            vol.Required(
-                CONF_HYSTERESIS_DELTA_E,
-                default=options.get(CONF_HYSTERESIS_DELTA_E, DEFAULT_HYSTERESIS_DELTA_E),
-            ): NumberSelector(
-                NumberSelectorConfig(min=0, max=50, step=0.5, mode=NumberSelectorMode.BOX)
-            ),
-            vol.Required(
-                CONF_TRANSITION_S, default=options.get(CONF_TRANSITION_S, DEFAULT_TRANSITION_S)
-            ): NumberSelector(
-                NumberSelectorConfig(
-                    min=0, max=10, step=0.1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                )
-            ),
-            vol.Required(
-                CONF_ON_MUSIC_STOP, default=options.get(CONF_ON_MUSIC_STOP, DEFAULT_ON_MUSIC_STOP)
-            ): SelectSelector(
-                SelectSelectorConfig(
-                    options=[
-                        SelectOptionDict(value=ON_MUSIC_STOP_RESTORE, label=ON_MUSIC_STOP_RESTORE),
-                        SelectOptionDict(value=ON_MUSIC_STOP_HOLD, label=ON_MUSIC_STOP_HOLD),
-                    ],
-                    translation_key="on_music_stop",
-                    mode=SelectSelectorMode.LIST,
-                )
-            ),
-        }
+        option_fields(
+            options,
+            [
+                (CONF_MIN_BRIGHTNESS_PCT, DEFAULT_MIN_BRIGHTNESS_PCT, _percent(1)),
+                (CONF_MAX_BRIGHTNESS_PCT, DEFAULT_MAX_BRIGHTNESS_PCT, _percent(1)),
+                (CONF_SATURATION_FLOOR_PCT, DEFAULT_SATURATION_FLOOR_PCT, _percent()),
+                (CONF_HYSTERESIS_DELTA_E, DEFAULT_HYSTERESIS_DELTA_E, number_box(0, 50, 0.5)),
+                (CONF_TRANSITION_S, DEFAULT_TRANSITION_S, number_box(0, 10, 0.1, "s")),
+                (
+                    CONF_ON_MUSIC_STOP,
+                    DEFAULT_ON_MUSIC_STOP,
+                    SelectSelector(
+                        SelectSelectorConfig(
+                            options=[
+                                SelectOptionDict(
+                                    value=ON_MUSIC_STOP_RESTORE, label=ON_MUSIC_STOP_RESTORE
+                                ),
+                                SelectOptionDict(
+                                    value=ON_MUSIC_STOP_HOLD, label=ON_MUSIC_STOP_HOLD
+                                ),
+                            ],
+                            translation_key="on_music_stop",
+                            mode=SelectSelectorMode.LIST,
+                        )
+                    ),
+                ),
+            ],
+        )
     )
     return vol.Schema(fields)
 
@@ -334,8 +315,9 @@ class MoodLightingOptionsMixin(OptionsFlow):
             if user_input[CONF_MIN_BRIGHTNESS_PCT] > user_input[CONF_MAX_BRIGHTNESS_PCT]:
                 errors[CONF_MIN_BRIGHTNESS_PCT] = "brightness_range"
             else:
-                # Options are replaced as a whole: keep what the pipeline step stored.
-                return self.async_create_entry(data={**self.config_entry.options, **user_input})
+                return self.async_create_entry(
+                    data=merged_options(self.config_entry.options, user_input)
+                )
         return self.async_show_form(
             step_id="mood_lighting",
             data_schema=mood_lighting_schema(user_input or self.config_entry.options),

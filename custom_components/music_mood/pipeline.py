@@ -2,7 +2,8 @@
 
 One background task owns everything that runs: it loads the model, resolves the source, runs one
 ffmpeg child process and restarts it with capped exponential back-off when the stream ends, fails
-or stalls. Model problems become a repair issue and are retried, never a crash loop.
+or stalls. Model problems become a repair issue and are retried, never a crash loop. A cheap
+periodic look at the model file's stat notices a model removed, broken or replaced while running.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
@@ -21,6 +23,7 @@ import numpy as np
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
 
 from .audio_source import AudioSource, FfmpegInput, SourceError
 from .const import (
@@ -45,7 +48,10 @@ from .music_mood_core.mood import MoodTracker
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_HOP_S: Final = 0.5
+# A stat() every half minute: cheap, and soon enough after a user swaps the model file.
+MODEL_CHECK_INTERVAL_S: Final = 30.0
 _STOP_TIMEOUT_S: Final = 10.0
+REASON_INFERENCE_FAILED: Final = "inference_failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,7 @@ class PipelineSettings:
     stall_timeout_s: float = STALL_TIMEOUT_S
     backoff_min_s: float = RESTART_BACKOFF_MIN_S
     backoff_max_s: float = RESTART_BACKOFF_MAX_S
+    model_check_interval_s: float = MODEL_CHECK_INTERVAL_S
 
 
 @dataclass(slots=True)
@@ -121,6 +128,14 @@ class _SourceChanged(Exception):
 
 class _ModelFailedError(Exception):
     """The model raised while predicting: treat like an unusable model file."""
+
+
+class _ModelFileChanged(Exception):
+    """The model file changed on disk: stop streaming and load it again."""
+
+
+# (st_mtime_ns, st_size) of a model file; None when it does not exist.
+_FileKey = tuple[int, int] | None
 
 
 class _Backoff:
@@ -176,7 +191,15 @@ class MoodPipeline:
         self._source_changed = False
         self._down_since_logged = False
         self._unsubscribe_source: Callable[[], None] | None = None
+        self._unsubscribe_model_check: Callable[[], None] | None = None
         self._process: FfmpegPcmProcess | None = None
+        # The model file as it was when last loaded (successfully or not).
+        self._model_file_key: _FileKey = None
+        self._model_file_changed = False
+        self._model_loading = False
+        self._model_checking = False
+        # A model that loads but fails to predict keeps its repair issue until a reading succeeds.
+        self._inference_failed = False
 
     # ------------------------------------------------------------------ public API
 
@@ -211,6 +234,13 @@ class MoodPipeline:
     def async_start(self, entry: ConfigEntry[Any] | None = None) -> None:
         """Start the background task, tied to ``entry``'s lifetime when given."""
         self._unsubscribe_source = self.source.async_track_changes(self._async_source_changed)
+        self._unsubscribe_model_check = async_track_time_interval(
+            self._hass,
+            self._async_check_model_file,
+            timedelta(seconds=self.settings.model_check_interval_s),
+            name=f"{DOMAIN} model check {self._name}",
+            cancel_on_shutdown=True,
+        )
         name = f"{DOMAIN} pipeline {self._name}"
         if entry is None:
             self._task = self._hass.async_create_background_task(self._async_run(), name)
@@ -222,6 +252,9 @@ class MoodPipeline:
         if self._unsubscribe_source is not None:
             self._unsubscribe_source()
             self._unsubscribe_source = None
+        if self._unsubscribe_model_check is not None:
+            self._unsubscribe_model_check()
+            self._unsubscribe_model_check = None
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
@@ -235,7 +268,9 @@ class MoodPipeline:
     async def _async_run(self) -> None:
         backoff = _Backoff(self.settings.backoff_min_s, self.settings.backoff_max_s)
         while True:
-            if self.model is None and not await self._async_load_model():
+            if (self.model is None or self._model_file_changed) and not (
+                await self._async_load_model()
+            ):
                 await self._async_sleep(backoff.next())
                 continue
             try:
@@ -246,12 +281,13 @@ class MoodPipeline:
                 continue
             try:
                 await self._async_stream(ffmpeg_input, backoff)
-            except _SourceChanged:
+            except (_SourceChanged, _ModelFileChanged):
                 backoff.reset()
                 continue
             except _ModelFailedError as error:
-                self.model = None
-                self._model_unusable("inference_failed", str(error))
+                self._drop_model()
+                self._inference_failed = True
+                self._model_unusable(REASON_INFERENCE_FAILED, str(error))
             except _StreamEnded as error:
                 self._stream_down(str(error))
             except Exception as error:  # a bug must not end analysis for good: log, back off, retry
@@ -260,18 +296,60 @@ class MoodPipeline:
             await self._async_sleep(backoff.next())
 
     async def _async_load_model(self) -> bool:
+        """(Re)load the model file; a file that cannot be used leaves no model loaded."""
+        self._model_file_changed = False
+        self._model_loading = True
         try:
+            self._model_file_key = await self._hass.async_add_executor_job(self._read_model_key)
             self.model_path, model = await self._hass.async_add_executor_job(self._load_model)
         except ModelError as error:
+            self._drop_model()
             self._model_unusable(error.reason, str(error))
             return False
-        self.model = model
-        ir.async_delete_issue(self._hass, DOMAIN, self.issue_id)
+        finally:
+            self._model_loading = False
+        old, self.model = self.model, model
+        if old is not None:
+            # Safe: the stream that used it has ended; no prediction is in flight.
+            old.close()
+            _LOGGER.info("%s: model %s changed on disk; reloaded it", self._name, self.model_id)
+        if not self._inference_failed:
+            ir.async_delete_issue(self._hass, DOMAIN, self.issue_id)
         return True
 
     def _load_model(self) -> tuple[Path, MoodModel]:
         path = resolve_model(self.model_id, self._user_model_dir)
         return path, load_model(path)
+
+    def _read_model_key(self) -> _FileKey:
+        """Blocking (stat): what identifies the model file's content cheaply."""
+        try:
+            stat = resolve_model(self.model_id, self._user_model_dir).stat()
+        except (ModelError, OSError):
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def _drop_model(self) -> None:
+        model, self.model = self.model, None
+        if model is not None:
+            model.close()
+
+    async def _async_check_model_file(self, _now: Any = None) -> None:
+        """Timer: a model file removed, broken or replaced is noticed now, not at next reload."""
+        if self._model_loading or self._model_checking or self._task is None:
+            return
+        self._model_checking = True
+        try:
+            key = await self._hass.async_add_executor_job(self._read_model_key)
+        finally:
+            self._model_checking = False
+        if key == self._model_file_key or self._model_loading or self._model_file_changed:
+            return
+        _LOGGER.debug("%s: model file %s changed", self._name, self.model_id)
+        self._model_file_changed = True
+        self._wake.set()
+        if self._process is not None:
+            self._process.interrupt()
 
     async def _async_stream(self, ffmpeg_input: FfmpegInput, backoff: _Backoff) -> None:
         model = self.model
@@ -313,6 +391,8 @@ class MoodPipeline:
                 try:
                     data = await process.read_exactly(to_boundary * BYTES_PER_SAMPLE, timeout_s)
                 except (FfmpegEndedError, FfmpegStalledError) as error:
+                    if self._model_file_changed:
+                        raise _ModelFileChanged from error
                     if self._source_changed:
                         raise _SourceChanged from error
                     reason = (
@@ -322,6 +402,8 @@ class MoodPipeline:
                     )
                     raise _StreamEnded(reason) from error
                 read_at = time.perf_counter()
+                if self._model_file_changed:
+                    raise _ModelFileChanged
                 if self._source_changed:
                     raise _SourceChanged
                 pcm = np.frombuffer(data, dtype="<i2")
@@ -363,6 +445,9 @@ class MoodPipeline:
         self.last_end_sample = prediction.end_sample
         self.stats.readings += 1
         if self.status is not PipelineStatus.RUNNING:
+            if self._inference_failed:
+                self._inference_failed = False
+                ir.async_delete_issue(self._hass, DOMAIN, self.issue_id)
             if self._down_since_logged:
                 _LOGGER.info("%s: audio from %s is back", self._name, self.source.redacted)
                 self._down_since_logged = False
@@ -473,6 +558,8 @@ class MusicMoodData:
     """Runtime data of an analyser entry (``entry.runtime_data``)."""
 
     pipeline: MoodPipeline
+    # The options the pipeline was built with: only a change of these needs a reload.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 # The architecture document calls it this; same class.

@@ -164,35 +164,37 @@ python314() {
     printf 'private-3.14\n'
 }
 
+# ha_venv NAME PYTHON -- PINS... [-- PINS...]: the venv NAME (ensure_venv) with Home Assistant from the
+# pins, plus the requirements of the Home Assistant integrations the integration imports.
+ha_venv() {
+    local name="$1" python="$2"
+    shift 2
+    local venv
+    venv="$(ensure_venv "$name" "$python" "" "$@")"
+    install_ha_requirements "$venv" --imported-by "$REPO_ROOT/custom_components/music_mood"
+    printf '%s\n' "$venv"
+}
+
 ha_min_venv() {
     local python
     python="$(python313)"
-    local venv
     # shellcheck disable=SC2086
-    venv="$(ensure_venv ha-min "$python" "" -- $HA_MIN_PINS)"
-    install_ha_requirements "$venv" --imported-by "$REPO_ROOT/custom_components/music_mood"
-    printf '%s\n' "$venv"
+    ha_venv ha-min "$python" -- $HA_MIN_PINS
 }
 
 ha_new_venv() {
     local python
     python="$(python314)"
-    local venv
     # shellcheck disable=SC2086
-    venv="$(ensure_venv ha-new "$python" "" -- $HA_NEW_PINS)"
-    install_ha_requirements "$venv" --imported-by "$REPO_ROOT/custom_components/music_mood"
-    printf '%s\n' "$venv"
+    ha_venv ha-new "$python" -- $HA_NEW_PINS
 }
 
 # Home Assistant's oldest supported version plus ruff and mypy: mypy needs Home Assistant's types.
 lint_venv() {
     local python
     python="$(python313)"
-    local venv
     # shellcheck disable=SC2086
-    venv="$(ensure_venv lint "$python" "" -- $HA_MIN_PINS -- $LINT_PINS)"
-    install_ha_requirements "$venv" --imported-by "$REPO_ROOT/custom_components/music_mood"
-    printf '%s\n' "$venv"
+    ha_venv lint "$python" -- $HA_MIN_PINS -- $LINT_PINS
 }
 
 # install_ha_requirements [--best-effort] VENV ARGS...: pip-installs what scripts/lib/ha_requirements.py

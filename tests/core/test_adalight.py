@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +25,8 @@ from music_mood_core.adalight import (
     solid_frame,
     tpm2_frame,
 )
+
+from tests.serial_pty import SocatPair, running
 
 PIXELS = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
 
@@ -133,59 +133,15 @@ def test_strip_that_cannot_open_raises_a_strip_error(tmp_path: Path) -> None:
     assert strip.last_frame == solid_frame(PROTOCOL_ADALIGHT, 3, (1, 2, 3))
 
 
-class SocatPair:
-    """Two linked pseudo-terminals: the strip opens ``strip_path``, the test reads ``peer_path``."""
-
-    def __init__(self, directory: Path) -> None:
-        self.strip_path = directory / "strip"
-        self.peer_path = directory / "peer"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        socat = shutil.which("socat")
-        assert socat is not None
-        self.process = subprocess.Popen(
-            [
-                socat,
-                f"pty,raw,echo=0,link={self.strip_path}",
-                f"pty,raw,echo=0,link={self.peer_path}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not (self.strip_path.exists() and self.peer_path.exists()):
-            assert time.monotonic() < deadline, "socat did not create its ptys"
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-        deadline = time.monotonic() + 10
-        while self.strip_path.exists() or self.peer_path.exists():
-            assert time.monotonic() < deadline, "socat did not remove its links"
-            time.sleep(0.02)
-
-    def open_peer(self) -> serial.Serial:
-        return serial.Serial(str(self.peer_path), timeout=0.5)
-
-
 @pytest.fixture
 def socat_pair(tmp_path: Path) -> Iterator[SocatPair]:
-    if shutil.which("socat") is None:
-        pytest.skip("socat is not installed")
-    pair = SocatPair(tmp_path)
-    pair.start()
-    yield pair
-    pair.stop()
+    yield from running(SocatPair(tmp_path))
 
 
 def test_strip_frames_arrive_at_the_peer_pty_and_survive_a_replug(socat_pair: SocatPair) -> None:
     strip = SerialStrip(StripConfig(str(socat_pair.strip_path), 115200, 5, PROTOCOL_ADALIGHT))
     strip.open()
-    peer = socat_pair.open_peer()
+    peer = socat_pair.open_peer(timeout=0.5)
     try:
         strip.show((255, 128, 0), brightness=128)
         expected = b"Ada\x00\x04\x51" + bytes([128, 64, 0]) * 5
@@ -203,7 +159,7 @@ def test_strip_frames_arrive_at_the_peer_pty_and_survive_a_replug(socat_pair: So
 
     socat_pair.start()
     strip.open()
-    peer = socat_pair.open_peer()
+    peer = socat_pair.open_peer(timeout=0.5)
     try:
         strip.resend()
         assert _read_exactly(peer, len(expected)) == expected

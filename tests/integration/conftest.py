@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from homeassistant.core import HomeAssistant
 
+import custom_components.music_mood as music_mood
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LIBROSA_CC_DIR = REPO_ROOT / "data" / "librosa_cc"
 FIXTURE_MODELS = REPO_ROOT / "tests" / "fixtures" / "models"
@@ -23,6 +25,21 @@ TEST_MODEL = "tiny.onnx"
 TEST_MODEL_ID = f"user/{TEST_MODEL}"
 CLIP = LIBROSA_CC_DIR / "Kevin_MacLeod_-_Vibe_Ace.ogg"
 STREAM_SERVER = Path(__file__).with_name("stream_server.py")
+
+
+@pytest.fixture
+def fast_restarts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back-off and stall detection in fractions of a second, so recoveries fit in a test."""
+    monkeypatch.setattr(music_mood, "RESTART_BACKOFF_MIN_S", 0.2)
+    monkeypatch.setattr(music_mood, "RESTART_BACKOFF_MAX_S", 0.5)
+    monkeypatch.setattr(music_mood, "STALL_TIMEOUT_S", 1.5)
+
+
+@pytest.fixture
+def fast_model_check(monkeypatch: pytest.MonkeyPatch) -> float:
+    """The model file is looked at every 0.2 s instead of every 30 s (real time, real timer)."""
+    monkeypatch.setattr(music_mood, "MODEL_CHECK_INTERVAL_S", 0.2)
+    return 0.2
 
 
 @pytest.fixture(autouse=True)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+import custom_components.music_mood as music_mood
 from custom_components.music_mood.const import (
     CONF_ENTRY_KIND,
     CONF_LOOP_FILE,
@@ -173,3 +175,58 @@ async def test_setup_refuses_a_path_that_is_no_longer_usable(
     missing.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(missing.entry_id)
     assert missing.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_reconfigure_and_options_each_reload_once(
+    hass: HomeAssistant, media_dir: Path, monkeypatch: pytest.MonkeyPatch, no_ffmpeg_left: None
+) -> None:
+    """The update listener must not add its own reload to the one reconfigure already does."""
+    setups: list[str] = []
+    real_setup_entry = music_mood.async_setup_entry
+
+    async def counting_setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> bool:
+        setups.append(entry.entry_id)
+        return await real_setup_entry(hass, entry)
+
+    monkeypatch.setattr(music_mood, "async_setup_entry", counting_setup_entry)
+    entry = analyser_entry(str(media_dir / "short.wav"))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(setups) == 1
+
+    shutil.copy(media_dir / "short.wav", media_dir / "other.wav")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE_TYPE: SOURCE_TYPE_FFMPEG, CONF_MODEL: TEST_MODEL_ID}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE: str(media_dir / "other.wav")}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_SOURCE] == str(media_dir / "other.wav")
+    assert entry.state is ConfigEntryState.LOADED
+    assert len(setups) == 2
+
+    # An options change still reloads, once.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "pipeline"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_SMOOTHING_S: 0.5,
+            CONF_SILENCE_THRESHOLD_DB: -40.0,
+            CONF_SILENCE_DURATION_S: 2.0,
+            CONF_LOOP_FILE: True,
+        },
+    )
+    await hass.async_block_till_done()
+    assert entry.options[CONF_SMOOTHING_S] == 0.5
+    assert len(setups) == 3
+    assert entry.runtime_data.pipeline.settings.smoothing_s == 0.5
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -29,54 +26,28 @@ from custom_components.music_mood.const import (
     DOMAIN,
     ENTRY_KIND_SERIAL_STRIP,
 )
+from tests.serial_pty import SocatPair, running
 
 LIGHT = "light.desk_strip_led_strip"
 KEEPALIVE_S = 2.0
 
 
-class SocatPair:
-    """Two linked pseudo-terminals: the strip opens ``strip_path``, the test reads ``peer_path``.
-
-    Both are stable symlinks, so stopping and starting socat looks like unplugging and replugging
-    a USB adapter at the same device path.
-    """
+class ConnectedSocatPair(SocatPair):
+    """A socat pair whose peer end stays open from start to stop: nothing sent is lost."""
 
     def __init__(self, directory: Path) -> None:
-        self.strip_path = directory / "strip"
-        self.peer_path = directory / "peer"
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(directory)
         self.peer: serial.Serial | None = None
 
     def start(self) -> None:
-        socat = shutil.which("socat")
-        assert socat is not None
-        self.process = subprocess.Popen(
-            [
-                socat,
-                f"pty,raw,echo=0,link={self.strip_path}",
-                f"pty,raw,echo=0,link={self.peer_path}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not (self.strip_path.exists() and self.peer_path.exists()):
-            assert time.monotonic() < deadline, "socat did not create its ptys"
-            time.sleep(0.02)
-        self.peer = serial.Serial(str(self.peer_path), timeout=0.2)
+        super().start()
+        self.peer = self.open_peer(timeout=0.2)
 
     def stop(self) -> None:
         if self.peer is not None:
             self.peer.close()
             self.peer = None
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-        deadline = time.monotonic() + 10
-        while self.strip_path.exists() or self.peer_path.exists():
-            assert time.monotonic() < deadline, "socat did not remove its links"
-            time.sleep(0.02)
+        super().stop()
 
     def read_all(self) -> bytes:
         """Everything that has arrived at the peer until the line goes quiet."""
@@ -101,19 +72,9 @@ def adalight_frames(data: bytes) -> list[bytes]:
     return frames
 
 
-def running_socat_pair(directory: Path) -> Iterator[SocatPair]:
-    """Fixture body shared with the config flow tests: a started pair, stopped afterwards."""
-    if shutil.which("socat") is None:
-        pytest.skip("socat is not installed")
-    pair = SocatPair(directory)
-    pair.start()
-    yield pair
-    pair.stop()
-
-
 @pytest.fixture
-def socat_pair(tmp_path: Path) -> Iterator[SocatPair]:
-    yield from running_socat_pair(tmp_path)
+def socat_pair(tmp_path: Path) -> Iterator[ConnectedSocatPair]:
+    yield from running(ConnectedSocatPair(tmp_path))
 
 
 def strip_entry(port: str, led_count: int = 3, protocol: str = "adalight") -> MockConfigEntry:
@@ -139,7 +100,7 @@ async def _turn_on(hass: HomeAssistant, **data: object) -> None:
 
 
 async def test_light_sends_exact_frames_and_survives_unplugging(
-    hass: HomeAssistant, socat_pair: SocatPair
+    hass: HomeAssistant, socat_pair: ConnectedSocatPair
 ) -> None:
     entry = strip_entry(str(socat_pair.strip_path))
     entry.add_to_hass(hass)
@@ -208,7 +169,7 @@ async def test_light_sends_exact_frames_and_survives_unplugging(
 
 
 async def test_unplugged_strip_is_logged_once_not_per_attempt(
-    hass: HomeAssistant, socat_pair: SocatPair, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, socat_pair: ConnectedSocatPair, caplog: pytest.LogCaptureFixture
 ) -> None:
     entry = strip_entry(str(socat_pair.strip_path))
     entry.add_to_hass(hass)
@@ -266,7 +227,7 @@ async def test_strip_whose_port_is_missing_is_retried_not_failed(
 
 
 async def test_mood_lighting_drives_the_strip_like_any_light(
-    hass: HomeAssistant, socat_pair: SocatPair
+    hass: HomeAssistant, socat_pair: ConnectedSocatPair
 ) -> None:
     from custom_components.music_mood.mood_lighting import (
         MoodLightingDriver,

@@ -22,13 +22,14 @@ from custom_components.music_mood.const import (
     DOMAIN,
     ENTRY_KIND_SERIAL_STRIP,
 )
+from tests.serial_pty import running
 
-from .test_light_strip import SocatPair, adalight_frames, running_socat_pair, strip_entry
+from .test_light_strip import ConnectedSocatPair, adalight_frames, strip_entry
 
 
 @pytest.fixture
-def socat_pair(tmp_path: Path) -> Iterator[SocatPair]:
-    yield from running_socat_pair(tmp_path)
+def socat_pair(tmp_path: Path) -> Iterator[ConnectedSocatPair]:
+    yield from running(ConnectedSocatPair(tmp_path))
 
 
 async def _strip_form(hass: HomeAssistant) -> str:
@@ -53,7 +54,7 @@ def _user_input(port: str, **changes: object) -> dict[str, object]:
 
 
 async def test_strip_is_added_after_its_port_opens(
-    hass: HomeAssistant, socat_pair: SocatPair
+    hass: HomeAssistant, socat_pair: ConnectedSocatPair
 ) -> None:
     flow_id = await _strip_form(hass)
     port = str(socat_pair.strip_path)
@@ -84,7 +85,7 @@ async def test_strip_is_added_after_its_port_opens(
 
 
 async def test_port_that_cannot_open_is_a_form_error_then_recovers(
-    hass: HomeAssistant, tmp_path: Path, socat_pair: SocatPair
+    hass: HomeAssistant, tmp_path: Path, socat_pair: ConnectedSocatPair
 ) -> None:
     flow_id = await _strip_form(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -110,7 +111,7 @@ async def test_port_that_cannot_open_is_a_form_error_then_recovers(
 
 
 async def test_reconfigure_changes_the_strip_and_reloads_it(
-    hass: HomeAssistant, socat_pair: SocatPair, tmp_path: Path
+    hass: HomeAssistant, socat_pair: ConnectedSocatPair, tmp_path: Path
 ) -> None:
     entry = strip_entry(str(socat_pair.strip_path), led_count=3)
     entry.add_to_hass(hass)
@@ -149,7 +150,7 @@ async def test_reconfigure_changes_the_strip_and_reloads_it(
 
 
 async def test_options_change_the_keepalive_and_reload(
-    hass: HomeAssistant, socat_pair: SocatPair
+    hass: HomeAssistant, socat_pair: ConnectedSocatPair
 ) -> None:
     entry = strip_entry(str(socat_pair.strip_path))
     entry.add_to_hass(hass)

@@ -15,7 +15,6 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-import custom_components.music_mood as music_mood
 from custom_components.music_mood.const import DOMAIN, SOURCE_TYPE_MEDIA_PLAYER
 from custom_components.music_mood.music_mood_core.audio import decode_file
 from custom_components.music_mood.music_mood_core.features import FrameGrid, excerpt_features
@@ -25,13 +24,6 @@ from .conftest import FIXTURE_MODELS, TEST_MODEL, ffmpeg_children, pid_alive, wa
 from .test_analyser import analyser_entry
 
 VALENCE = "sensor.living_room_valence"
-
-
-@pytest.fixture
-def fast_restarts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(music_mood, "RESTART_BACKOFF_MIN_S", 0.2)
-    monkeypatch.setattr(music_mood, "RESTART_BACKOFF_MAX_S", 0.5)
-    monkeypatch.setattr(music_mood, "STALL_TIMEOUT_S", 1.5)
 
 
 def _available(hass: HomeAssistant) -> bool:

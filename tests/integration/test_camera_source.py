@@ -1,0 +1,123 @@
+"""A camera entity as the audio source: HA's real camera component, an HTTP stream, real ffmpeg."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from homeassistant.components.camera import DOMAIN as CAMERA_DOMAIN
+from homeassistant.components.camera import Camera, CameraEntityFeature
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import setup_test_component_platform
+
+from custom_components.music_mood.const import SOURCE_TYPE_CAMERA
+
+from .conftest import wait_for
+from .test_analyser import analyser_entry
+
+VALENCE = "sensor.living_room_valence"
+STATUS = "sensor.living_room_analyser_status"
+
+
+class StreamCamera(Camera):
+    """A camera whose stream is whatever URL the test gives it (None: no stream yet)."""
+
+    _attr_supported_features = CameraEntityFeature.STREAM
+
+    def __init__(self, name: str, url: str | None) -> None:
+        super().__init__()
+        self._attr_name = name
+        self._attr_unique_id = f"test_camera_{name.lower()}"
+        self.url = url
+
+    async def stream_source(self) -> str | None:
+        return self.url
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        return None
+
+
+async def _async_setup_camera(hass: HomeAssistant, camera: StreamCamera) -> str:
+    setup_test_component_platform(hass, CAMERA_DOMAIN, [camera])
+    assert await async_setup_component(hass, CAMERA_DOMAIN, {CAMERA_DOMAIN: {"platform": "test"}})
+    await hass.async_block_till_done()
+    assert camera.entity_id is not None
+    assert hass.states.get(camera.entity_id) is not None
+    return camera.entity_id
+
+
+def _available(hass: HomeAssistant) -> bool:
+    return hass.states.get(VALENCE).state != STATE_UNAVAILABLE
+
+
+async def test_camera_stream_feeds_sensors(
+    hass: HomeAssistant, media_dir: Path, stream_server, no_ffmpeg_left: None
+) -> None:
+    server = stream_server(media_dir / "short.wav", pace=True, loop=True)
+    camera_id = await _async_setup_camera(hass, StreamCamera("Porch", server.url))
+    entry = analyser_entry(camera_id, source_type=SOURCE_TYPE_CAMERA)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await wait_for(lambda: _available(hass), what="the camera's audio to be heard")
+
+    pipeline = entry.runtime_data.pipeline
+    assert pipeline.reading is not None
+    assert float(hass.states.get(VALENCE).state) == pytest.approx(pipeline.reading.valence)
+    assert -1.0 <= pipeline.reading.arousal <= 1.0
+    assert hass.states.get(STATUS).state == "running"
+    assert hass.states.get("binary_sensor.living_room_music_playing").state == "on"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_camera_without_stream_source_waits_for_one(
+    hass: HomeAssistant,
+    media_dir: Path,
+    stream_server,
+    fast_restarts: None,
+    caplog: pytest.LogCaptureFixture,
+    no_ffmpeg_left: None,
+) -> None:
+    camera = StreamCamera("Porch", None)
+    camera_id = await _async_setup_camera(hass, camera)
+    entry = analyser_entry(camera_id, source_type=SOURCE_TYPE_CAMERA)
+    entry.add_to_hass(hass)
+    caplog.set_level(logging.INFO, logger="custom_components.music_mood")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    pipeline = entry.runtime_data.pipeline
+
+    await wait_for(lambda: hass.states.get(STATUS).state == "source_error", what="the error")
+    # Retried with back-off, still unavailable, still one log line.
+    await wait_for(lambda: pipeline.stats.restarts >= 3, what="retries")
+    assert not _available(hass)
+    detail = hass.states.get(STATUS).attributes["detail"]
+    assert detail == f"no_stream_source: {camera_id} has no stream source (yet)"
+    assert pipeline.stats.ffmpeg_pids_started == []
+
+    server = stream_server(media_dir / "short.wav", pace=True, loop=True)
+    camera.url = server.url
+    await wait_for(lambda: _available(hass), what="the camera's stream to be heard")
+    assert hass.states.get(STATUS).attributes["detail"] is None
+    down = [r for r in caplog.records if "is unavailable" in r.getMessage()]
+    back = [r for r in caplog.records if "is back" in r.getMessage()]
+    assert len(down) == 1
+    assert "has no stream source" in down[0].getMessage()
+    assert down[0].levelno == logging.WARNING
+    assert len(back) == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_missing_camera_entity_is_reported(
+    hass: HomeAssistant, media_dir: Path, fast_restarts: None
+) -> None:
+    entry = analyser_entry("camera.nowhere", source_type=SOURCE_TYPE_CAMERA)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await wait_for(lambda: hass.states.get(STATUS).state == "source_error", what="the error")
+    assert hass.states.get(STATUS).attributes["detail"] == "entity_not_found: camera.nowhere"
+    assert not _available(hass)
+    assert await hass.config_entries.async_unload(entry.entry_id)
