@@ -11,8 +11,8 @@ export MUSIC_MOOD_CACHE
 # Pins shared by test.sh, lint.sh and demo.sh. pytest-homeassistant-custom-component pins Home Assistant
 # exactly: 0.13.236 = Home Assistant 2025.4.4 (hacs.json's minimum), 0.13.375 = Home Assistant 2026.10.4.
 TORCH_PIN="torch==2.13.0"
-HA_MIN_PINS="pytest-homeassistant-custom-component==0.13.236 ha-ffmpeg==3.2.2 pyserial==3.5 onnxruntime==1.32.0"
-HA_NEW_PINS="pytest-homeassistant-custom-component==0.13.375 ha-ffmpeg==3.2.2 pyserial==3.5"
+HA_MIN_PINS="pytest-homeassistant-custom-component==0.13.236 ha-ffmpeg==3.2.2 pyserial==3.5 threadpoolctl==3.6.0 onnxruntime==1.32.0"
+HA_NEW_PINS="pytest-homeassistant-custom-component==0.13.375 ha-ffmpeg==3.2.2 pyserial==3.5 threadpoolctl==3.6.0"
 LINT_PINS="ruff==0.17.6 mypy==2.4.1"
 # Where torch comes from; e.g. https://download.pytorch.org/whl/cpu to avoid PyPI's CUDA build.
 TORCH_INDEX_ARGS="${MUSIC_MOOD_TORCH_INDEX_URL:+--extra-index-url $MUSIC_MOOD_TORCH_INDEX_URL}"

@@ -62,6 +62,12 @@ async def test_model_file_changes_are_noticed_while_running(
     with pytest.raises(RuntimeError, match="closed"):
         first_model.predict(np.zeros((60, 68), dtype=np.float32))
     assert any("reloaded it" in r.getMessage() for r in caplog.records)
+    # An unchanged file is left alone: several checks later, same model, same ffmpeg.
+    current, pid = pipeline.model, pipeline.stats.ffmpeg_pid
+    readings = pipeline.stats.readings
+    await wait_for(lambda: pipeline.stats.readings >= readings + 3, what="more readings")
+    assert pipeline.model is current
+    assert pipeline.stats.ffmpeg_pid == pid
 
     # Removed: repair issue, unavailable, ffmpeg stopped, one error line.
     model_file.unlink()

@@ -19,6 +19,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .blas import single_threaded_blas
+
 EXTRACTOR_VERSION: Final = "pyAudioAnalysis-0.3.14/1"
 N_BASE_FEATURES: Final = 34
 N_FEATURES: Final = 68
@@ -688,8 +690,10 @@ class ExcerptStream:
         excerpt = self._latest(self.excerpt_samples)
         hop = excerpt[-self.hop_samples :] if self.hop_samples <= excerpt.size else None
         newest_hop = hop if hop is not None else self._latest(self.hop_samples)
+        with single_threaded_blas():
+            features = excerpt_features(excerpt, self.grid, self.sequence_length)
         return ExcerptWindow(
-            features=excerpt_features(excerpt, self.grid, self.sequence_length),
+            features=features,
             end_sample=self._position,
             level_dbfs=level_dbfs(newest_hop),
         )

@@ -23,6 +23,7 @@ from typing import Any, Final, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from .blas import single_threaded_blas
 from .features import EXTRACTOR_VERSION
 from .onnx_numpy import (
     MAX_OPSET,
@@ -367,7 +368,8 @@ def _check_tensor(value: ValueInfo, expected: tuple[int | None, ...], fail: Any)
 
 def _numpy_runner(graph: NumpyGraph) -> _Runner:
     def run(features: NDArray[np.float32]) -> tuple[NDArray[np.float32], ...]:
-        outputs = graph.run({INPUT_NAME: features})
+        with single_threaded_blas():
+            outputs = graph.run({INPUT_NAME: features})
         return tuple(np.asarray(outputs[name], dtype=np.float32) for name in OUTPUT_NAMES)
 
     return run
