@@ -309,6 +309,8 @@ class MoodPipeline:
         finally:
             self._model_loading = False
         old, self.model = self.model, model
+        if self.status is PipelineStatus.MODEL_ERROR and not self._inference_failed:
+            _LOGGER.info("%s: model %s is usable again", self._name, self.model_id)
         if old is not None:
             # Safe: the stream that used it has ended; no prediction is in flight.
             old.close()

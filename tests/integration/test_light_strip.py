@@ -155,9 +155,14 @@ async def test_light_sends_exact_frames_and_survives_unplugging(
     assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
 
     # Replug: a reconnect attempt (at most the back-off cap later) reopens and restores the colour.
+    # The first attempt may race socat bringing the pty pair up (EIO); the back-off retries it.
     socat_pair.start()
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=120))
-    await hass.async_block_till_done()
+    now = dt_util.utcnow()
+    for step in range(1, 6):
+        async_fire_time_changed(hass, now + timedelta(seconds=step * 120))
+        await hass.async_block_till_done()
+        if hass.states.get(LIGHT).state == STATE_ON:
+            break
     state = hass.states.get(LIGHT)
     assert state.state == STATE_ON
     assert state.attributes[ATTR_RGB_COLOR] == (0, 0, 255)

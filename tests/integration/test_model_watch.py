@@ -95,6 +95,7 @@ async def test_model_file_changes_are_noticed_while_running(
     errors = [r for r in caplog.records if "cannot be used" in r.getMessage()]
     assert len(errors) == 1
     assert errors[0].levelno == logging.ERROR
+    assert len([r for r in caplog.records if "usable again" in r.getMessage()]) == 1
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
