@@ -43,6 +43,7 @@ from .pipeline import (
     MusicMoodData,
     PipelineSettings,
 )
+from .reload import async_reload_on_options_change
 from .services import async_setup_services
 from .strip import async_setup_serial_strip_entry, async_unload_serial_strip_entry
 
@@ -88,7 +89,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MusicMoodConfigEntry) ->
         ffmpeg_binary=get_ffmpeg_manager(hass).binary,
         settings=pipeline_settings(entry),
     )
-    entry.runtime_data = MusicMoodData(pipeline=pipeline, options=dict(entry.options))
+    entry.runtime_data = MusicMoodData(pipeline=pipeline)
     await hass.config_entries.async_forward_entry_setups(entry, ANALYSER_PLATFORMS)
     pipeline.async_start(entry)
 
@@ -98,7 +99,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MusicMoodConfigEntry) ->
     entry.async_on_unload(
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop_pipeline)
     )
-    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    async_reload_on_options_change(entry)
     return True
 
 
@@ -124,17 +125,6 @@ async def _async_check_source(hass: HomeAssistant, entry: MusicMoodConfigEntry) 
             translation_key="source_not_usable",
             translation_placeholders=placeholders,
         ) from error
-
-
-async def _async_reload_on_update(hass: HomeAssistant, entry: MusicMoodConfigEntry) -> None:
-    """Options changed: reload to rebuild the pipeline (2025.4 has no OptionsFlowWithReload).
-
-    Only options: a reconfigure changes data and reloads by itself; reloading here too would
-    start the pipeline twice.
-    """
-    if dict(entry.options) == entry.runtime_data.options:
-        return
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: MusicMoodConfigEntry) -> bool:

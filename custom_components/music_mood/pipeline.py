@@ -560,8 +560,6 @@ class MusicMoodData:
     """Runtime data of an analyser entry (``entry.runtime_data``)."""
 
     pipeline: MoodPipeline
-    # The options the pipeline was built with: only a change of these needs a reload.
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 # The architecture document calls it this; same class.

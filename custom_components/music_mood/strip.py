@@ -33,6 +33,7 @@ from .const import (
     STRIP_RECONNECT_MAX_S,
 )
 from .music_mood_core.adalight import RGB, ReconnectBackoff, SerialStrip, StripConfig, StripError
+from .reload import async_reload_on_options_change
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -175,13 +176,9 @@ async def async_setup_serial_strip_entry(hass: HomeAssistant, entry: ConfigEntry
         ) from err
     entry.runtime_data = SerialStripRuntime(connection=connection)
     connection.async_start()
-    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    async_reload_on_options_change(entry)
     await hass.config_entries.async_forward_entry_setups(entry, STRIP_PLATFORMS)
     return True
-
-
-async def _async_reload_on_update(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_serial_strip_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:

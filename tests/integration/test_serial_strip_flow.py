@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 
+from custom_components import music_mood
 from custom_components.music_mood.const import (
     CONF_BAUDRATE,
     CONF_ENTRY_KIND,
@@ -111,12 +113,24 @@ async def test_port_that_cannot_open_is_a_form_error_then_recovers(
 
 
 async def test_reconfigure_changes_the_strip_and_reloads_it(
-    hass: HomeAssistant, socat_pair: ConnectedSocatPair, tmp_path: Path
+    hass: HomeAssistant,
+    socat_pair: ConnectedSocatPair,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    setups: list[str] = []
+    real_setup_entry = music_mood.async_setup_entry
+
+    async def counting_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+        setups.append(entry.entry_id)
+        return await real_setup_entry(hass, entry)
+
+    monkeypatch.setattr(music_mood, "async_setup_entry", counting_setup_entry)
     entry = strip_entry(str(socat_pair.strip_path), led_count=3)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    assert len(setups) == 1
 
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
@@ -136,6 +150,8 @@ async def test_reconfigure_changes_the_strip_and_reloads_it(
     await hass.async_block_till_done()
     assert entry.data[CONF_LED_COUNT] == 2
     assert entry.state is ConfigEntryState.LOADED
+    # Reconfigure reloads once; the options listener must not add a second reload.
+    assert len(setups) == 2
 
     # The reloaded strip frames two LEDs now.
     socat_pair.read_all()
