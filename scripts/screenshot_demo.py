@@ -1,4 +1,4 @@
-"""Takes docs/screenshot.png from a running demo (``bash scripts/demo.sh``) with a headless Chromium.
+"""Takes docs/screenshot.png of a running demo (``bash scripts/demo.sh``) with headless Chromium.
 
 Not part of the integration or its tests. It finishes onboarding through Home Assistant's REST API
 (when the demo is fresh), logs the browser in with the resulting tokens, saves a small "Music Mood"
@@ -47,21 +47,29 @@ def post(url: str, payload: dict[str, Any], token: str | None = None, form: bool
     else:
         body = json.dumps(payload).encode()
         headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
+    # main() accepts only http(s) base URLs, so no file: or custom scheme reaches urlopen.
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return json.loads(response.read() or b"{}")
 
 
-def onboard_or_log_in(base_url: str, client_id: str, username: str, password: str) -> dict[str, Any]:
-    """Returns tokens: a fresh demo is onboarded with this user, an onboarded one is logged in to."""
+def onboard_or_log_in(
+    base_url: str, client_id: str, username: str, password: str
+) -> dict[str, Any]:
+    """Returns tokens: onboards a fresh demo with this user, or logs in to an onboarded one."""
     try:
         code = post(
             f"{base_url}/api/onboarding/users",
-            {"client_id": client_id, "name": username.title(), "username": username,
-             "password": password, "language": "en"},
+            {
+                "client_id": client_id,
+                "name": username.title(),
+                "username": username,
+                "password": password,
+                "language": "en",
+            },
         )["auth_code"]
     except urllib.error.HTTPError as error:
-        if error.code != 403:  # 403: the user step is already done
+        if error.code not in (403, 404):  # 403: user step done; 404: onboarding finished
             raise
         code = log_in(base_url, client_id, username, password)
     tokens: dict[str, Any] = post(
@@ -78,7 +86,7 @@ def onboard_or_log_in(base_url: str, client_id: str, username: str, password: st
         try:
             post(f"{base_url}/api/onboarding/{step}", payload, token=access)
         except urllib.error.HTTPError as error:
-            if error.code != 403:  # 403: this step is already done
+            if error.code not in (403, 404):  # this step, or all of onboarding, is done
                 raise
     return tokens
 
@@ -99,27 +107,53 @@ def log_in(base_url: str, client_id: str, username: str, password: str) -> str:
 
 def dashboard(prefix: str) -> dict[str, Any]:
     valence, arousal = f"sensor.{prefix}_valence", f"sensor.{prefix}_arousal"
-    gauge = {"type": "gauge", "min": -1, "max": 1, "needle": True,
-             "segments": [{"from": -1, "color": "#4a6fa5"}, {"from": 0, "color": "#e0a030"}]}
+    gauge = {
+        "type": "gauge",
+        "min": -1,
+        "max": 1,
+        "needle": True,
+        "segments": [{"from": -1, "color": "#4a6fa5"}, {"from": 0, "color": "#e0a030"}],
+    }
     return {
         "title": "Music Mood",
-        "views": [{
-            "title": "Music Mood",
-            "path": "music-mood",
-            "cards": [
-                {"type": "entities", "title": "Music Mood: Demo analyser", "entities": [
-                    f"sensor.{prefix}_mood", valence, arousal, f"binary_sensor.{prefix}_music_playing",
-                    f"sensor.{prefix}_analyser_status", f"switch.{prefix}_mood_lighting",
-                ]},
-                {"type": "horizontal-stack", "cards": [
-                    {**gauge, "entity": valence, "name": "Valence"},
-                    {**gauge, "entity": arousal, "name": "Arousal"},
-                ]},
-                {"type": "history-graph", "title": "Valence and arousal", "hours_to_show": 0.05,
-                 "entities": [valence, arousal]},
-                {"type": "light", "entity": DEMO_LIGHT, "name": "Kitchen Lights (mood lighting)"},
-            ],
-        }],
+        "views": [
+            {
+                "title": "Music Mood",
+                "path": "music-mood",
+                "cards": [
+                    {
+                        "type": "entities",
+                        "title": "Music Mood: Demo analyser",
+                        "entities": [
+                            f"sensor.{prefix}_mood",
+                            valence,
+                            arousal,
+                            f"binary_sensor.{prefix}_music_playing",
+                            f"sensor.{prefix}_analyser_status",
+                            f"switch.{prefix}_mood_lighting",
+                        ],
+                    },
+                    {
+                        "type": "horizontal-stack",
+                        "cards": [
+                            {**gauge, "entity": valence, "name": "Valence"},
+                            {**gauge, "entity": arousal, "name": "Arousal"},
+                        ],
+                    },
+                    {
+                        "type": "history-graph",
+                        "title": "Valence and arousal",
+                        "hours_to_show": 0.05,
+                        "entities": [valence, arousal],
+                    },
+                    {
+                        "type": "light",
+                        "entity": DEMO_LIGHT,
+                        "name": "Kitchen Lights (mood lighting)",
+                    },
+                ],
+            }
+        ],
     }
 
 
@@ -141,17 +175,28 @@ def log_browser_in(page: Page, base_url: str, client_id: str, tokens: dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", default="http://localhost:8123")
     parser.add_argument("--username", default="demo")
     parser.add_argument("--password", default="demo-password")
-    parser.add_argument("--entity-prefix", default="demo", help="object id prefix of the analyser's entities")
+    parser.add_argument(
+        "--entity-prefix", default="demo", help="object id prefix of the analyser's entities"
+    )
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="Chromium executable")
-    parser.add_argument("--settle", type=float, default=30.0, help="seconds of music before the picture")
+    parser.add_argument(
+        "--settle", type=float, default=30.0, help="seconds of music before the picture"
+    )
+    parser.add_argument(
+        "--height", type=int, default=540, help="pixels of the page to keep, from the top"
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     arguments = parser.parse_args()
 
     base_url = arguments.url.rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        parser.error(f"--url must be an http(s) URL, not {arguments.url!r}")
     client_id = f"{base_url}/"
     tokens = onboard_or_log_in(base_url, client_id, arguments.username, arguments.password)
 
@@ -161,7 +206,9 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             log_browser_in(page, base_url, client_id, tokens)
             page.goto(f"{base_url}/")
-            page.wait_for_function("() => document.querySelector('home-assistant')?.hass?.connected")
+            page.wait_for_function(
+                "() => document.querySelector('home-assistant')?.hass?.connected"
+            )
             page.evaluate(
                 "config => document.querySelector('home-assistant').hass.callWS("
                 "{type: 'lovelace/config/save', config})",
@@ -172,7 +219,11 @@ def main() -> None:
             page.wait_for_selector("hui-history-graph-card", state="attached", timeout=60_000)
             time.sleep(5)  # cards render asynchronously after the view element appears
             arguments.output.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(arguments.output))
+            # The cards fill the top of the view; the clip leaves out the empty rest of the page.
+            page.screenshot(
+                path=str(arguments.output),
+                clip={"x": 0, "y": 0, "width": 1280, "height": arguments.height},
+            )
         finally:
             browser.close()
     print(f"wrote {arguments.output}")
