@@ -35,6 +35,9 @@ REPORT_DIR="$(mktemp -d)"
 trap 'rm -rf "$REPORT_DIR"' EXIT
 SUMMARY=()
 FAILED=0
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+TOTAL_SKIPPED=0
 
 # run_suite LABEL VENV HA_VERSION [VAR=VALUE ...] -- PYTEST_ARGS...
 run_suite() {
@@ -60,6 +63,11 @@ passed = total["tests"] - total["failures"] - total["errors"] - total["skipped"]
 print(f"{passed} passed, {total['failures']} failed, {total['errors']} errors, {total['skipped']} skipped")
 PY
 )"
+    if [[ "$counts" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ errors,\ ([0-9]+)\ skipped$ ]]; then
+        TOTAL_PASSED=$((TOTAL_PASSED + BASH_REMATCH[1]))
+        TOTAL_FAILED=$((TOTAL_FAILED + BASH_REMATCH[2] + BASH_REMATCH[3]))
+        TOTAL_SKIPPED=$((TOTAL_SKIPPED + BASH_REMATCH[4]))
+    fi
     local verdict
     case $status in
         0) verdict="PASS" ;;
@@ -91,5 +99,7 @@ fi
 
 log "=== summary ==="
 for line in "${SUMMARY[@]}"; do printf '  %s\n' "$line" >&2; done
+# One plain closing line over every suite, for readers of the log that look only at its end.
+printf 'total: %d passed, %d failed, %d skipped\n' "$TOTAL_PASSED" "$TOTAL_FAILED" "$TOTAL_SKIPPED"
 if [[ $FAILED -ne 0 ]]; then log "some suites FAILED"; exit 1; fi
 log "all suites passed"
