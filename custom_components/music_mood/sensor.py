@@ -40,6 +40,20 @@ def _reading_value(name: str) -> Callable[[MoodPipeline], float | str | None]:
     return value
 
 
+def _coordinate(name: str) -> Callable[[MoodPipeline], float | str | None]:
+    """Valence or arousal to the 2 decimals shown.
+
+    Readings arrive twice a second; rounding the state itself (not only its display) means Home
+    Assistant records a new state only when the shown value moves, not 172,800 times a day.
+    """
+
+    def value(pipeline: MoodPipeline) -> float | None:
+        reading = pipeline.reading
+        return None if reading is None else round(float(getattr(reading, name)), 2)
+
+    return value
+
+
 def _engine(pipeline: MoodPipeline) -> str | None:
     return None if pipeline.model is None else pipeline.model.engine
 
@@ -50,14 +64,14 @@ SENSORS: tuple[MusicMoodSensorDescription, ...] = (
         translation_key="valence",
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
-        value_fn=_reading_value("valence"),
+        value_fn=_coordinate("valence"),
     ),
     MusicMoodSensorDescription(
         key="arousal",
         translation_key="arousal",
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
-        value_fn=_reading_value("arousal"),
+        value_fn=_coordinate("arousal"),
     ),
     MusicMoodSensorDescription(
         key="mood",
