@@ -30,7 +30,6 @@ async def async_get_config_entry_diagnostics(
     pipeline = entry.runtime_data.pipeline
     model = pipeline.model
     stats = asdict(pipeline.stats)
-    stats.pop("ffmpeg_pids_started", None)
     if stats.get("last_error"):
         stats["last_error"] = redact_url(str(stats["last_error"]))
     result["pipeline"] = {

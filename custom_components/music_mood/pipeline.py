@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -107,7 +107,7 @@ class PipelineStats:
     # time.perf_counter() when the last byte of the newest reading's hop was read from ffmpeg.
     last_read_at: float | None = None
     ffmpeg_pid: int | None = None
-    ffmpeg_pids_started: list[int] = field(default_factory=list)
+    ffmpeg_starts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,8 +380,7 @@ class MoodPipeline:
             except FfmpegStartError as error:
                 raise _StreamEnded(str(error)) from error
             self.stats.ffmpeg_pid = process.pid
-            if process.pid is not None:
-                self.stats.ffmpeg_pids_started.append(process.pid)
+            self.stats.ffmpeg_starts += 1
             while True:
                 # Read exactly up to the next hop boundary: the hop's last byte wakes us, so the
                 # prediction starts the moment its audio exists.

@@ -96,7 +96,7 @@ async def test_camera_without_stream_source_waits_for_one(
     assert not _available(hass)
     detail = hass.states.get(STATUS).attributes["detail"]
     assert detail == f"no_stream_source: {camera_id} has no stream source (yet)"
-    assert pipeline.stats.ffmpeg_pids_started == []
+    assert pipeline.stats.ffmpeg_starts == 0
 
     server = stream_server(media_dir / "short.wav", pace=True, loop=True)
     camera.url = server.url
