@@ -43,7 +43,7 @@ from .music_mood_core.ffmpeg_process import (
     FfmpegStartError,
 )
 from .music_mood_core.model import ModelError, MoodModel, load_model, resolve_model
-from .music_mood_core.mood import MoodTracker
+from .music_mood_core.mood import MoodState, MoodTracker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,17 +54,9 @@ _STOP_TIMEOUT_S: Final = 10.0
 REASON_INFERENCE_FAILED: Final = "inference_failed"
 
 
-@dataclass(frozen=True, slots=True)
-class MoodReading:
-    """What the analyser hears now: smoothed and raw coordinates in [-1, 1], label, music, level."""
-
-    valence: float
-    arousal: float
-    raw_valence: float
-    raw_arousal: float
-    mood: str
-    playing: bool
-    level_dbfs: float
+# What the analyser hears now (smoothed and raw coordinates, label, music, level) is exactly
+# the mood tracker's state; the Home Assistant side knows it by this name.
+MoodReading = MoodState
 
 
 class PipelineStatus(StrEnum):
@@ -431,17 +423,8 @@ class MoodPipeline:
 
     @callback
     def _publish(self, prediction: _Prediction, hop_seconds: float) -> None:
-        state = self._tracker.update(
+        self.reading = self._tracker.update(
             prediction.raw_valence, prediction.raw_arousal, prediction.level_dbfs, hop_seconds
-        )
-        self.reading = MoodReading(
-            valence=state.valence,
-            arousal=state.arousal,
-            raw_valence=state.raw_valence,
-            raw_arousal=state.raw_arousal,
-            mood=state.mood,
-            playing=state.playing,
-            level_dbfs=state.level_dbfs,
         )
         self.last_end_sample = prediction.end_sample
         self.stats.readings += 1
