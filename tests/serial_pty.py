@@ -1,10 +1,16 @@
 """A socat pseudo-terminal pair for serial tests: the strip writes to one end, the test reads the
-other, byte for byte."""
+other, byte for byte.
+
+Strips open only device paths under /dev/, so the pair's links live in a fresh directory under
+/dev/shm (the one place under /dev/ a test may write); they point at the ptys in /dev/pts.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +64,17 @@ class SocatPair:
 
 
 PairT = TypeVar("PairT", bound=SocatPair)
+
+DEVICE_TEST_ROOT = Path("/dev/shm")
+
+
+def device_directory() -> Iterator[Path]:
+    """Fixture body: an empty directory under /dev/ for device links, removed afterwards."""
+    if not os.access(DEVICE_TEST_ROOT, os.W_OK):
+        pytest.skip(f"{DEVICE_TEST_ROOT} is not writable: no place under /dev/ for test ptys")
+    directory = Path(tempfile.mkdtemp(prefix="music-mood-test-", dir=DEVICE_TEST_ROOT))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def running(pair: PairT) -> Iterator[PairT]:

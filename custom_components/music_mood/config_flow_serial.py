@@ -70,6 +70,7 @@ from .flow_helpers import (
 from .mood_lighting import CORNER_OPTION_KEYS, default_corner_option
 from .music_mood_core.adalight import PROTOCOLS, SerialStrip, StripError
 from .music_mood_core.colour import PRESETS
+from .music_mood_core.serial_port import SerialPortError, validate_serial_port
 from .strip import strip_config_from_data
 
 BAUDRATES = [9600, 57600, 115200, 230400, 460800, 500000, 921600, 1000000, 2000000]
@@ -97,7 +98,7 @@ async def _async_strip_schema(hass: HomeAssistant, defaults: Mapping[str, Any]) 
     ports = await hass.async_add_executor_job(_list_serial_ports)
     return vol.Schema(
         {
-            # Known ports to pick from; any path or pyserial URL (socket://, rfc2217://) works too.
+            # Known ports to pick from; another /dev/ path, socket:// or rfc2217:// may be typed.
             required_key(CONF_PORT, defaults.get(CONF_PORT)): SelectSelector(
                 SelectSelectorConfig(
                     options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
@@ -130,21 +131,28 @@ async def _async_strip_schema(hass: HomeAssistant, defaults: Mapping[str, Any]) 
     )
 
 
-def _clean_strip_input(user_input: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Typed strip data from the form, or None when the baud rate is not a positive number."""
+def _clean_strip_input(
+    user_input: Mapping[str, Any],
+) -> tuple[dict[str, Any] | None, dict[str, str], str]:
+    """Typed strip data from the form, or None with the form's errors and the detail to show."""
+    try:
+        port = validate_serial_port(str(user_input[CONF_PORT]).strip())
+    except SerialPortError as err:
+        return None, {CONF_PORT: "invalid_port"}, str(err)
     try:
         baudrate = int(str(user_input[CONF_BAUDRATE]).strip())
     except ValueError:
-        return None
+        baudrate = 0
     if baudrate <= 0:
-        return None
-    return {
+        return None, {CONF_BAUDRATE: "invalid_baudrate"}, ""
+    data = {
         CONF_ENTRY_KIND: ENTRY_KIND_SERIAL_STRIP,
-        CONF_PORT: str(user_input[CONF_PORT]).strip(),
+        CONF_PORT: port,
         CONF_BAUDRATE: baudrate,
         CONF_LED_COUNT: int(user_input[CONF_LED_COUNT]),
         CONF_PROTOCOL: user_input[CONF_PROTOCOL],
     }
+    return data, {}, ""
 
 
 class SerialStripConfigFlowMixin(ConfigFlow):
@@ -156,10 +164,8 @@ class SerialStripConfigFlowMixin(ConfigFlow):
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
         if user_input is not None:
-            data = _clean_strip_input(user_input)
-            if data is None:
-                errors[CONF_BAUDRATE] = "invalid_baudrate"
-            else:
+            data, errors, placeholders["error"] = _clean_strip_input(user_input)
+            if data is not None:
                 await self.async_set_unique_id(data[CONF_PORT])
                 if self._unique_id_taken(data[CONF_PORT], None):
                     return self.async_abort(reason="strip_already_configured")
@@ -186,12 +192,10 @@ class SerialStripConfigFlowMixin(ConfigFlow):
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
         if user_input is not None:
-            data = _clean_strip_input(user_input)
-            if data is None:
-                errors[CONF_BAUDRATE] = "invalid_baudrate"
-            elif self._unique_id_taken(data[CONF_PORT], entry.entry_id):
+            data, errors, placeholders["error"] = _clean_strip_input(user_input)
+            if data is not None and self._unique_id_taken(data[CONF_PORT], entry.entry_id):
                 return self.async_abort(reason="strip_already_configured")
-            else:
+            if data is not None:
                 # A loaded entry already holds its own port open: that proves it opens.
                 unchanged_port = data[CONF_PORT] == entry.data[CONF_PORT] and (
                     entry.state is ConfigEntryState.LOADED

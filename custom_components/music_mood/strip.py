@@ -16,7 +16,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 
 from .const import (
@@ -33,6 +33,7 @@ from .const import (
     STRIP_RECONNECT_MAX_S,
 )
 from .music_mood_core.adalight import RGB, ReconnectBackoff, SerialStrip, StripConfig, StripError
+from .music_mood_core.serial_port import SerialPortError, validate_serial_port
 from .reload import async_reload_on_options_change
 
 _LOGGER = logging.getLogger(__name__)
@@ -159,7 +160,19 @@ SerialStripConfigEntry = ConfigEntry[SerialStripRuntime]
 
 
 async def async_setup_serial_strip_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
-    """Test before setup: the port must open, else Home Assistant retries later."""
+    """Test before setup: the port must open, else Home Assistant retries later.
+
+    A port string that is not allowed at all (an entry from before ports were validated) fails for
+    good instead: retrying cannot make it acceptable, reconfiguring can.
+    """
+    try:
+        validate_serial_port(str(entry.data[CONF_PORT]))
+    except SerialPortError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="strip_port_refused",
+            translation_placeholders={"error": str(err)},
+        ) from err
     strip = SerialStrip(strip_config_from_data(entry.data))
     keepalive_s = float(entry.options.get(CONF_KEEPALIVE_S, DEFAULT_KEEPALIVE_S))
     connection = StripConnection(hass, strip, keepalive_s)

@@ -26,7 +26,7 @@ from music_mood_core.adalight import (
     tpm2_frame,
 )
 
-from tests.serial_pty import SocatPair, running
+from tests.serial_pty import SocatPair, device_directory, running
 
 PIXELS = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
 
@@ -107,7 +107,11 @@ def _read_exactly(port: serial.SerialBase, size: int, timeout_s: float = 5.0) ->
 
 @pytest.mark.parametrize("protocol", [PROTOCOL_ADALIGHT, PROTOCOL_AWA, PROTOCOL_TPM2])
 def test_strip_writes_exact_frames_over_pyserial_loopback(protocol: str) -> None:
-    strip = SerialStrip(StripConfig("loop://", 115200, 4, protocol))
+    # loop:// is refused by the strip's own opener; only an injected opener reaches pyserial's
+    # loopback, and nothing a user configures can inject one.
+    strip = SerialStrip(
+        StripConfig("loop://", 115200, 4, protocol), open_port=serial.serial_for_url
+    )
     strip.open()
     try:
         # The loop:// port is the strip's own; read back what it wrote.
@@ -123,8 +127,8 @@ def test_strip_writes_exact_frames_over_pyserial_loopback(protocol: str) -> None
     assert not strip.is_open
 
 
-def test_strip_that_cannot_open_raises_a_strip_error(tmp_path: Path) -> None:
-    strip = SerialStrip(StripConfig(str(tmp_path / "no-such-port"), 115200, 3, PROTOCOL_ADALIGHT))
+def test_strip_that_cannot_open_raises_a_strip_error(device_dir: Path) -> None:
+    strip = SerialStrip(StripConfig(str(device_dir / "no-such-port"), 115200, 3, PROTOCOL_ADALIGHT))
     with pytest.raises(StripError, match="cannot open"):
         strip.open()
     with pytest.raises(StripError, match="not open"):
@@ -134,8 +138,13 @@ def test_strip_that_cannot_open_raises_a_strip_error(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def socat_pair(tmp_path: Path) -> Iterator[SocatPair]:
-    yield from running(SocatPair(tmp_path))
+def device_dir() -> Iterator[Path]:
+    yield from device_directory()
+
+
+@pytest.fixture
+def socat_pair(device_dir: Path) -> Iterator[SocatPair]:
+    yield from running(SocatPair(device_dir))
 
 
 def test_strip_frames_arrive_at_the_peer_pty_and_survive_a_replug(socat_pair: SocatPair) -> None:

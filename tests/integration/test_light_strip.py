@@ -26,7 +26,7 @@ from custom_components.music_mood.const import (
     DOMAIN,
     ENTRY_KIND_SERIAL_STRIP,
 )
-from tests.serial_pty import SocatPair, running
+from tests.serial_pty import SocatPair, device_directory, running
 
 LIGHT = "light.desk_strip_led_strip"
 KEEPALIVE_S = 2.0
@@ -73,8 +73,13 @@ def adalight_frames(data: bytes) -> list[bytes]:
 
 
 @pytest.fixture
-def socat_pair(tmp_path: Path) -> Iterator[ConnectedSocatPair]:
-    yield from running(ConnectedSocatPair(tmp_path))
+def device_dir() -> Iterator[Path]:
+    yield from device_directory()
+
+
+@pytest.fixture
+def socat_pair(device_dir: Path) -> Iterator[ConnectedSocatPair]:
+    yield from running(ConnectedSocatPair(device_dir))
 
 
 def strip_entry(port: str, led_count: int = 3, protocol: str = "adalight") -> MockConfigEntry:
@@ -206,24 +211,23 @@ async def test_unplugged_strip_is_logged_once_not_per_attempt(
         ("tpm2", bytes([0xC9, 0xDA, 0x00, 0x06]) + bytes([10, 20, 30]) * 2 + b"\x36"),
     ],
 )
-async def test_light_over_pyserial_loopback(
-    hass: HomeAssistant, protocol: str, expected: bytes
+async def test_light_speaks_each_protocol(
+    hass: HomeAssistant, socat_pair: ConnectedSocatPair, protocol: str, expected: bytes
 ) -> None:
-    entry = strip_entry("loop://", led_count=2, protocol=protocol)
+    entry = strip_entry(str(socat_pair.strip_path), led_count=2, protocol=protocol)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    socat_pair.read_all()
     await _turn_on(hass, **{ATTR_RGB_COLOR: (10, 20, 30), ATTR_BRIGHTNESS: 255})
-    port = entry.runtime_data.connection.strip._port
-    port.timeout = 0.2
-    assert port.read(len(expected) + 16) == expected
+    assert socat_pair.read_all() == expected
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_strip_whose_port_is_missing_is_retried_not_failed(
-    hass: HomeAssistant, tmp_path: Path
+    hass: HomeAssistant, device_dir: Path
 ) -> None:
-    entry = strip_entry(str(tmp_path / "ttyUSB-gone"))
+    entry = strip_entry(str(device_dir / "ttyUSB-gone"))
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,14 +26,20 @@ from custom_components.music_mood.const import (
     DOMAIN,
     ENTRY_KIND_SERIAL_STRIP,
 )
-from tests.serial_pty import running
+from tests.serial_pty import device_directory, running
 
+from .conftest import wait_for
 from .test_light_strip import ConnectedSocatPair, adalight_frames, strip_entry
 
 
 @pytest.fixture
-def socat_pair(tmp_path: Path) -> Iterator[ConnectedSocatPair]:
-    yield from running(ConnectedSocatPair(tmp_path))
+def device_dir() -> Iterator[Path]:
+    yield from device_directory()
+
+
+@pytest.fixture
+def socat_pair(device_dir: Path) -> Iterator[ConnectedSocatPair]:
+    yield from running(ConnectedSocatPair(device_dir))
 
 
 async def _strip_form(hass: HomeAssistant) -> str:
@@ -87,11 +95,11 @@ async def test_strip_is_added_after_its_port_opens(
 
 
 async def test_port_that_cannot_open_is_a_form_error_then_recovers(
-    hass: HomeAssistant, tmp_path: Path, socat_pair: ConnectedSocatPair
+    hass: HomeAssistant, device_dir: Path, socat_pair: ConnectedSocatPair
 ) -> None:
     flow_id = await _strip_form(hass)
     result = await hass.config_entries.flow.async_configure(
-        flow_id, _user_input(str(tmp_path / "ttyACM9"))
+        flow_id, _user_input(str(device_dir / "ttyACM9"))
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "cannot_open_port"}
@@ -115,6 +123,7 @@ async def test_port_that_cannot_open_is_a_form_error_then_recovers(
 async def test_reconfigure_changes_the_strip_and_reloads_it(
     hass: HomeAssistant,
     socat_pair: ConnectedSocatPair,
+    device_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -138,9 +147,22 @@ async def test_reconfigure_changes_the_strip_and_reloads_it(
 
     # A new port that does not open is refused and the entry keeps its data.
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _user_input(str(tmp_path / "nothing-here"))
+        result["flow_id"], _user_input(str(device_dir / "nothing-here"))
     )
     assert result["errors"] == {"base": "cannot_open_port"}
+
+    # A pyserial URL that writes files is refused as a form error; the file stays as it was.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        _user_input(f"spy://{socat_pair.strip_path}?file={victim}"),
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_PORT: "invalid_port"}
+    assert "spy://" in result["description_placeholders"]["error"]
+    assert victim.read_text() == "keep me"
+    assert entry.data[CONF_PORT] == str(socat_pair.strip_path)
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _user_input(str(socat_pair.strip_path), **{CONF_LED_COUNT: 2})
@@ -185,3 +207,139 @@ async def test_options_change_the_keepalive_and_reload(
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.connection.keepalive.total_seconds() == 4.5
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+class TcpController:
+    """A network LED controller stand-in: accepts connections and keeps every byte received."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.2)
+        self.port = int(self.server.getsockname()[1])
+        self.connections = 0
+        self.received = bytearray()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            with connection:
+                connection.settimeout(0.2)
+                while not self._stop.is_set():
+                    try:
+                        chunk = connection.recv(4096)
+                    except TimeoutError:
+                        continue
+                    if not chunk:
+                        break
+                    self.received += chunk
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.server.close()
+
+
+@pytest.fixture
+def tcp_controller(socket_enabled: None) -> Iterator[TcpController]:
+    controller = TcpController()
+    yield controller
+    controller.close()
+
+
+@pytest.mark.parametrize(
+    "port",
+    [
+        "loop://",
+        "hwgrep://.*",
+        "alt:///dev/ttyS0?class=PosixPollSerial",
+        "cp2110://0001:0002:00",
+        "/etc/passwd",
+        "ttyUSB0",
+        "/dev/../etc/passwd",
+        "/dev/serial//by-id",
+        "/dev/tty USB0",
+        "socket://127.0.0.1:0",
+        "socket://127.0.0.1:65536",
+        "socket://user:secret@127.0.0.1:7777",
+        "socket://bad_host:7777",
+        "rfc2217://[not-ipv6]:2217",
+    ],
+)
+async def test_ports_outside_the_grammar_are_form_errors(hass: HomeAssistant, port: str) -> None:
+    flow_id = await _strip_form(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, _user_input(port))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_PORT: "invalid_port"}
+    assert result["description_placeholders"]["error"]
+    assert "secret" not in result["description_placeholders"]["error"]
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_spy_url_is_refused_and_its_file_untouched(
+    hass: HomeAssistant, tmp_path: Path, socat_pair: ConnectedSocatPair
+) -> None:
+    """pyserial's spy:// truncates ``file=`` as it opens, even when the port then fails."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    before = victim.stat()
+    flow_id = await _strip_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _user_input(f"spy://{socat_pair.strip_path}?file={victim}")
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_PORT: "invalid_port"}
+    assert victim.read_text() == "keep me"
+    assert victim.stat().st_mtime_ns == before.st_mtime_ns
+
+
+async def test_socket_url_with_a_query_is_refused_before_connecting(
+    hass: HomeAssistant, tcp_controller: TcpController
+) -> None:
+    flow_id = await _strip_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _user_input(f"socket://127.0.0.1:{tcp_controller.port}?logging=debug")
+    )
+    assert result["errors"] == {CONF_PORT: "invalid_port"}
+    # The same controller without the query works (below), so "no connection" means refused.
+    assert tcp_controller.connections == 0
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _user_input(f"SOCKET://127.0.0.1:{tcp_controller.port}")
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PORT] == f"socket://127.0.0.1:{tcp_controller.port}"
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    (light,) = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    await hass.services.async_call(
+        "light",
+        "turn_on",
+        {"entity_id": light.entity_id, "rgb_color": (9, 8, 7), "brightness": 255},
+        blocking=True,
+    )
+    # 4 LEDs: count-1 = 3, checksum 0x00 ^ 0x03 ^ 0x55 = 0x56.
+    frame = b"Ada\x00\x03\x56" + bytes([9, 8, 7]) * 4
+    await wait_for(lambda: frame in tcp_controller.received, what="the frame at the controller")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_stored_entry_with_a_refused_port_fails_setup_and_touches_nothing(
+    hass: HomeAssistant, tmp_path: Path, socat_pair: ConnectedSocatPair
+) -> None:
+    """An entry saved before ports were validated: a setup error to reconfigure, no retry loop."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    entry = strip_entry(f"spy://{socat_pair.strip_path}?file={victim}")
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert "spy://" in (entry.reason or "")
+    assert victim.read_text() == "keep me"

@@ -7,7 +7,8 @@ Frame builders are pure functions returning the exact bytes a strip controller e
   ``b"Awa"`` + the Adalight count/checksum header, R G B per LED, three Fletcher-style check bytes.
 * TPM2: ``0xC9 0xDA``, payload size big-endian, the RGB payload, ``0x36``.
 
-`SerialStrip` owns one pyserial port. Every method blocks (serial I/O), so Home Assistant calls them
+`SerialStrip` owns one pyserial port, opened through `serial_port.open_serial_port` (device paths
+and socket:// / rfc2217:// only). Every method blocks (serial I/O), so Home Assistant calls them
 from its executor; a lock keeps a keep-alive resend and a new colour from interleaving their bytes.
 """
 
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import serial
+
+from .serial_port import open_serial_port
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -178,7 +181,7 @@ class SerialStrip:
     without data) or a reconnect can put the same colour back.
     """
 
-    def __init__(self, config: StripConfig, open_port: OpenPort = serial.serial_for_url) -> None:
+    def __init__(self, config: StripConfig, open_port: OpenPort = open_serial_port) -> None:
         self.config = config
         self._open_port = open_port
         self._port: serial.SerialBase | None = None
