@@ -15,6 +15,8 @@ from .baselines import expected_value_variants
 from .checkpoint import load_ensemble
 from .config import VALIDATION_SEED, GRUSettings, StudySettings
 from .dataset import DatasetError, EmoMusicDataset
+from .datasets import DataRootMissing
+from .datasets import summary as datasets_summary
 from .evaluate import expected_value_markdown, write_expected_value
 from .export import export_ensemble, model_metadata
 from .features import FeatureExtractor
@@ -88,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--onnxruntime", action="store_true", help="run with onnxruntime, not music_mood_core.model"
     )
+
+    datasets = commands.add_parser(
+        "datasets", help="what each labelled set holds and its validation split"
+    )
+    datasets_summary.add_arguments(datasets)
     return parser
 
 
@@ -192,6 +199,7 @@ COMMANDS = {
     "train": _train,
     "export": _export,
     "predict": _predict,
+    "datasets": datasets_summary.run,
 }
 
 
@@ -200,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         COMMANDS[args.command](args)
-    except (UserError, DatasetError, AudioDecodeError, ModelError) as error:
+    except (UserError, DatasetError, DataRootMissing, AudioDecodeError, ModelError) as error:
         print(f"music-mood-train: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     return 0
