@@ -34,8 +34,10 @@ from homeassistant.helpers.selector import (
 from .const import (
     CONF_BAUDRATE,
     CONF_COLOUR_PRESET,
+    CONF_DRIFT_INTERVAL_S,
     CONF_ENTRY_KIND,
     CONF_HYSTERESIS_DELTA_E,
+    CONF_IMMEDIATE_DELTA_E,
     CONF_KEEPALIVE_S,
     CONF_LED_COUNT,
     CONF_MAX_BRIGHTNESS_PCT,
@@ -47,7 +49,9 @@ from .const import (
     CONF_SATURATION_FLOOR_PCT,
     CONF_TRANSITION_S,
     DEFAULT_BAUDRATE,
+    DEFAULT_DRIFT_INTERVAL_S,
     DEFAULT_HYSTERESIS_DELTA_E,
+    DEFAULT_IMMEDIATE_DELTA_E,
     DEFAULT_KEEPALIVE_S,
     DEFAULT_LED_COUNT,
     DEFAULT_MAX_BRIGHTNESS_PCT,
@@ -283,6 +287,8 @@ def mood_lighting_schema(options: Mapping[str, Any]) -> vol.Schema:
                 (CONF_MAX_BRIGHTNESS_PCT, DEFAULT_MAX_BRIGHTNESS_PCT, _percent(1)),
                 (CONF_SATURATION_FLOOR_PCT, DEFAULT_SATURATION_FLOOR_PCT, _percent()),
                 (CONF_HYSTERESIS_DELTA_E, DEFAULT_HYSTERESIS_DELTA_E, number_box(0, 50, 0.5)),
+                (CONF_IMMEDIATE_DELTA_E, DEFAULT_IMMEDIATE_DELTA_E, number_box(0, 300, 1)),
+                (CONF_DRIFT_INTERVAL_S, DEFAULT_DRIFT_INTERVAL_S, number_box(0, 60, 0.5, "s")),
                 (CONF_TRANSITION_S, DEFAULT_TRANSITION_S, number_box(0, 10, 0.1, "s")),
                 (
                     CONF_ON_MUSIC_STOP,
@@ -318,6 +324,8 @@ class MoodLightingOptionsMixin(OptionsFlow):
         if user_input is not None:
             if user_input[CONF_MIN_BRIGHTNESS_PCT] > user_input[CONF_MAX_BRIGHTNESS_PCT]:
                 errors[CONF_MIN_BRIGHTNESS_PCT] = "brightness_range"
+            elif user_input[CONF_IMMEDIATE_DELTA_E] < user_input[CONF_HYSTERESIS_DELTA_E]:
+                errors[CONF_IMMEDIATE_DELTA_E] = "delta_e_order"
             else:
                 return self.async_create_entry(
                     data=merged_options(self.config_entry.options, user_input)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Final
 
+from .music_mood_core.colour import DEFAULT_DRIFT_INTERVAL_S as _CORE_DRIFT_INTERVAL_S
+from .music_mood_core.colour import DEFAULT_IMMEDIATE_DELTA_E as _CORE_IMMEDIATE_DELTA_E
+from .music_mood_core.mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S
+
 DOMAIN: Final = "music_mood"
 
 # Config entry data: what an entry *is*. Changing these goes through reconfigure.
@@ -27,6 +31,11 @@ CONF_LOOP_FILE: Final = "loop_file"
 DEFAULT_SMOOTHING_S: Final = 4.0
 DEFAULT_SILENCE_THRESHOLD_DB: Final = -50.0
 DEFAULT_SILENCE_DURATION_S: Final = 3.0
+# The mood label changes quadrant only past this distance from an axis, held for the dwell.
+CONF_MOOD_DEAD_BAND: Final = "mood_dead_band"
+CONF_MOOD_DWELL_S: Final = "mood_dwell_seconds"
+DEFAULT_MOOD_DEAD_BAND: Final = DEFAULT_DEAD_BAND
+DEFAULT_MOOD_DWELL_S: Final = DEFAULT_DWELL_S
 
 # Serial strip entries.
 CONF_PORT: Final = "port"
@@ -65,6 +74,9 @@ CONF_MIN_BRIGHTNESS_PCT: Final = "min_brightness_pct"
 CONF_MAX_BRIGHTNESS_PCT: Final = "max_brightness_pct"
 CONF_SATURATION_FLOOR_PCT: Final = "saturation_floor_pct"
 CONF_HYSTERESIS_DELTA_E: Final = "hysteresis_delta_e"
+# From this ΔE on a change is a new mood and sent at once; smaller visible drifts wait the interval.
+CONF_IMMEDIATE_DELTA_E: Final = "immediate_delta_e"
+CONF_DRIFT_INTERVAL_S: Final = "drift_interval_seconds"
 # 0 means "match the analyser's update interval", so colours glide from one reading to the next.
 CONF_TRANSITION_S: Final = "transition_seconds"
 CONF_ON_MUSIC_STOP: Final = "on_music_stop"
@@ -75,6 +87,8 @@ DEFAULT_MIN_BRIGHTNESS_PCT: Final = 15
 DEFAULT_MAX_BRIGHTNESS_PCT: Final = 100
 DEFAULT_SATURATION_FLOOR_PCT: Final = 35
 DEFAULT_HYSTERESIS_DELTA_E: Final = 4.0
+DEFAULT_IMMEDIATE_DELTA_E: Final = _CORE_IMMEDIATE_DELTA_E
+DEFAULT_DRIFT_INTERVAL_S: Final = _CORE_DRIFT_INTERVAL_S
 DEFAULT_TRANSITION_S: Final = 0.0
 DEFAULT_ON_MUSIC_STOP: Final = ON_MUSIC_STOP_RESTORE
 

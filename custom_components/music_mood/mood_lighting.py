@@ -2,10 +2,11 @@
 
 The driver listens to a `MoodSource` (the analyser's pipeline) and, while music plays, sends each
 target light the mood's colour with ``light.turn_on``: RGB where the light has colour, a colour
-temperature where it only has white tones, brightness alone where that is all it has. It sends at
-most one command per light per analyser hop and only when the change is visible (hysteresis). It
-remembers each light's state before its first command and puts it back when the music stops (or
-holds the last colour, as configured). Unavailable lights are skipped and picked up on return.
+temperature where it only has white tones, brightness alone where that is all it has. Only
+visible changes are sent (hysteresis): a new mood (another quadrant, or a large step) at the next
+reading, a drift of the smoothed mood at most once per drift interval per light. It remembers
+each light's state before its first command and puts it back when the music stops (or holds the
+last colour, as configured). Unavailable lights are skipped and picked up on return.
 """
 
 from __future__ import annotations
@@ -56,14 +57,18 @@ from .const import (
     CONF_CORNER_NEGATIVE_ENERGETIC,
     CONF_CORNER_POSITIVE_CALM,
     CONF_CORNER_POSITIVE_ENERGETIC,
+    CONF_DRIFT_INTERVAL_S,
     CONF_HYSTERESIS_DELTA_E,
+    CONF_IMMEDIATE_DELTA_E,
     CONF_MAX_BRIGHTNESS_PCT,
     CONF_MIN_BRIGHTNESS_PCT,
     CONF_MOOD_LIGHTS,
     CONF_ON_MUSIC_STOP,
     CONF_SATURATION_FLOOR_PCT,
     CONF_TRANSITION_S,
+    DEFAULT_DRIFT_INTERVAL_S,
     DEFAULT_HYSTERESIS_DELTA_E,
+    DEFAULT_IMMEDIATE_DELTA_E,
     DEFAULT_MAX_BRIGHTNESS_PCT,
     DEFAULT_MIN_BRIGHTNESS_PCT,
     DEFAULT_ON_MUSIC_STOP,
@@ -80,9 +85,11 @@ from .music_mood_core.colour import (
     PRESET_CIRCUMPLEX,
     PRESETS,
     RGB,
+    ColourChange,
     ColourHysteresis,
     ColourSettings,
     MoodColour,
+    UpdatePacing,
     colour_temperature_kelvin,
     mood_colour,
 )
@@ -124,6 +131,8 @@ class MoodReadingLike(Protocol):
     @property
     def arousal(self) -> float: ...
     @property
+    def mood(self) -> str: ...
+    @property
     def playing(self) -> bool: ...
 
 
@@ -137,6 +146,11 @@ class MoodSource(Protocol):
     @property
     def hop_seconds(self) -> float: ...
     def async_add_listener(self, update_callback: Callable[[], None]) -> Callable[[], None]: ...
+
+
+def _monotonic() -> float:
+    # Looks time.monotonic up at each call, so a test's frozen clock reaches the driver.
+    return time.monotonic()
 
 
 def default_corner_option(option_key: str) -> RGB:
@@ -161,8 +175,9 @@ class MoodLightingSettings:
 
     lights: tuple[str, ...] = ()
     colour: ColourSettings = field(default_factory=ColourSettings)
-    hysteresis: ColourHysteresis = field(default_factory=ColourHysteresis)
-    # None: glide over one analyser hop, so the colour moves continuously between readings.
+    pacing: UpdatePacing = field(default_factory=UpdatePacing)
+    # None: glide over the time to the next command of that kind (one hop for a new mood, the drift
+    # interval for a drift), so the colour moves continuously between commands.
     transition_s: float | None = None
     restore_on_stop: bool = True
 
@@ -177,6 +192,9 @@ class MoodLightingSettings:
         }
         floor = float(options.get(CONF_SATURATION_FLOOR_PCT, DEFAULT_SATURATION_FLOOR_PCT)) / 100.0
         transition = float(options.get(CONF_TRANSITION_S, DEFAULT_TRANSITION_S))
+        min_delta_e = float(options.get(CONF_HYSTERESIS_DELTA_E, DEFAULT_HYSTERESIS_DELTA_E))
+        immediate_delta_e = float(options.get(CONF_IMMEDIATE_DELTA_E, DEFAULT_IMMEDIATE_DELTA_E))
+        drift_interval_s = float(options.get(CONF_DRIFT_INTERVAL_S, DEFAULT_DRIFT_INTERVAL_S))
         return cls(
             lights=tuple(options.get(CONF_MOOD_LIGHTS, ())),
             colour=ColourSettings(
@@ -186,8 +204,13 @@ class MoodLightingSettings:
                 min_brightness=min(low, high),
                 max_brightness=max(low, high),
             ),
-            hysteresis=ColourHysteresis(
-                min_delta_e=float(options.get(CONF_HYSTERESIS_DELTA_E, DEFAULT_HYSTERESIS_DELTA_E))
+            pacing=UpdatePacing(
+                hysteresis=ColourHysteresis(
+                    min_delta_e=min_delta_e,
+                    # A threshold below the visible one would make every visible change immediate.
+                    immediate_delta_e=max(min_delta_e, immediate_delta_e),
+                ),
+                drift_interval_s=max(0.0, drift_interval_s),
             ),
             transition_s=transition if transition > 0 else None,
             restore_on_stop=options.get(CONF_ON_MUSIC_STOP, DEFAULT_ON_MUSIC_STOP)
@@ -244,6 +267,7 @@ class _LightTrack:
 
     captured: CapturedLightState | None = None
     last_colour: MoodColour | None = None
+    last_mood: str | None = None
     last_command: dict[str, Any] | None = None
     last_sent_at: float | None = None
     failing: bool = False
@@ -257,12 +281,12 @@ class MoodLightingDriver:
         hass: HomeAssistant,
         source: MoodSource,
         settings: MoodLightingSettings,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.hass = hass
         self.source = source
         self.settings = settings
-        self._clock = clock
+        self._clock = clock or _monotonic
         self._tracks: dict[str, _LightTrack] = {}
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -297,7 +321,7 @@ class MoodLightingDriver:
             return
         colour = mood_colour(reading.valence, reading.arousal, self.settings.colour)
         hop_s = self.source.hop_seconds
-        transition_s = self.settings.transition_s or hop_s
+        pacing = self.settings.pacing
         now = self._clock()
         for entity_id in self.settings.lights:
             track = self._tracks.setdefault(entity_id, _LightTrack())
@@ -306,10 +330,17 @@ class MoodLightingDriver:
                 # Whatever it shows when it returns is not what we sent: send again then.
                 track.last_colour = track.last_command = None
                 continue
-            if track.last_sent_at is not None and now - track.last_sent_at < hop_s * _HOP_SLACK:
+            change = pacing.decide(
+                track.last_colour,
+                colour,
+                mood_changed=reading.mood != track.last_mood,
+                seconds_since_last=None if track.last_sent_at is None else now - track.last_sent_at,
+                min_gap_s=hop_s * _HOP_SLACK,
+            )
+            if change is ColourChange.NONE:
                 continue
-            if not self.settings.hysteresis.should_update(track.last_colour, colour):
-                continue
+            glide_s = hop_s if change is ColourChange.MOOD else max(pacing.drift_interval_s, hop_s)
+            transition_s = self.settings.transition_s or glide_s
             command = light_command(state, colour, reading.valence, reading.arousal, transition_s)
             # A dimmer or white-tone light may have nothing new to show for a new colour.
             if command is None or command == track.last_command:
@@ -317,6 +348,7 @@ class MoodLightingDriver:
             if track.captured is None:
                 track.captured = CapturedLightState.capture(state)
             track.last_colour = colour
+            track.last_mood = reading.mood
             track.last_command = command
             track.last_sent_at = now
             self.hass.async_create_task(

@@ -43,7 +43,7 @@ from .music_mood_core.ffmpeg_process import (
     FfmpegStartError,
 )
 from .music_mood_core.model import ModelError, MoodModel, load_model, resolve_model
-from .music_mood_core.mood import MoodState, MoodTracker
+from .music_mood_core.mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S, MoodState, MoodTracker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,6 +79,8 @@ class PipelineSettings:
     smoothing_s: float
     silence_threshold_db: float
     silence_duration_s: float
+    mood_dead_band: float = DEFAULT_DEAD_BAND
+    mood_dwell_s: float = DEFAULT_DWELL_S
     loop_file: bool = False
     stall_timeout_s: float = STALL_TIMEOUT_S
     backoff_min_s: float = RESTART_BACKOFF_MIN_S
@@ -175,7 +177,11 @@ class MoodPipeline:
         self.status_detail: str | None = None
         self.stats = PipelineStats()
         self._tracker = MoodTracker(
-            settings.smoothing_s, settings.silence_threshold_db, settings.silence_duration_s
+            settings.smoothing_s,
+            settings.silence_threshold_db,
+            settings.silence_duration_s,
+            dead_band=settings.mood_dead_band,
+            dwell_s=settings.mood_dwell_s,
         )
         self._listeners: list[Callable[[], None]] = []
         self._task: asyncio.Task[None] | None = None

@@ -13,11 +13,14 @@ from music_mood_core.colour import (
     CORNER_POSITIVE_CALM,
     CORNER_POSITIVE_ENERGETIC,
     DEFAULT_CORNER_COLOURS,
+    DEFAULT_DRIFT_INTERVAL_S,
     PRESET_CIRCUMPLEX,
     PRESET_FOUR_CORNER,
+    ColourChange,
     ColourHysteresis,
     ColourSettings,
     MoodColour,
+    UpdatePacing,
     circumplex_hue,
     colour_temperature_kelvin,
     delta_e,
@@ -180,3 +183,110 @@ def test_settings_reject_nonsense() -> None:
         ColourSettings(min_brightness=200, max_brightness=100)
     with pytest.raises(ValueError, match="corner"):
         ColourSettings(preset=PRESET_FOUR_CORNER, corner_colours={CORNER_POSITIVE_CALM: (1, 2, 3)})
+
+
+# --- pacing: a new mood at once, drifts every few seconds ----------------------------------------
+
+HOP_S = 0.5
+MIN_GAP_S = 0.45
+
+
+def _sent_times(
+    moods: list[tuple[float, float, str]], pacing: UpdatePacing
+) -> list[tuple[float, ColourChange]]:
+    """Replays one reading per hop through the pacing as the driver does; returns what was sent."""
+    sent: list[tuple[float, ColourChange]] = []
+    last: MoodColour | None = None
+    last_mood: str | None = None
+    last_at: float | None = None
+    for index, (valence, arousal, mood) in enumerate(moods):
+        now = index * HOP_S
+        colour = mood_colour(valence, arousal, ColourSettings())
+        change = pacing.decide(
+            last,
+            colour,
+            mood_changed=mood != last_mood,
+            seconds_since_last=None if last_at is None else now - last_at,
+            min_gap_s=MIN_GAP_S,
+        )
+        if change is not ColourChange.NONE:
+            sent.append((now, change))
+            last, last_mood, last_at = colour, mood, now
+    return sent
+
+
+def test_classify_sorts_changes_by_size() -> None:
+    hysteresis = ColourHysteresis()
+    base = MoodColour(rgb=(255, 170, 0), brightness=150)
+    assert hysteresis.classify(base, base) is ColourChange.NONE
+    assert hysteresis.classify(base, MoodColour((255, 160, 0), 150)) is ColourChange.DRIFT
+    assert hysteresis.classify(base, MoodColour((255, 170, 0), 160)) is ColourChange.DRIFT
+    assert hysteresis.classify(base, MoodColour((255, 0, 0), 150)) is ColourChange.MOOD
+    assert hysteresis.classify(base, MoodColour((255, 170, 0), 200)) is ColourChange.MOOD
+
+
+def test_a_drifting_mood_reaches_a_light_only_every_drift_interval() -> None:
+    # Two minutes of a mood wandering slowly inside one quadrant: visible after a few hops each.
+    hops = 240
+    moods = [
+        (0.45 + 0.25 * math.sin(index / 15.0), 0.45 + 0.25 * math.cos(index / 23.0), "happy")
+        for index in range(hops)
+    ]
+    pacing = UpdatePacing()
+    sent = _sent_times(moods, pacing)
+    gaps = [later[0] - earlier[0] for earlier, later in itertools.pairwise(sent)]
+    assert all(gap >= DEFAULT_DRIFT_INTERVAL_S for gap in gaps)
+    # The drift is shown, just not every hop: close to one command per interval.
+    assert len(sent) >= hops * HOP_S / DEFAULT_DRIFT_INTERVAL_S * 0.8
+    # Without pacing the same mood would have cost a command on most hops.
+    unpaced = _sent_times(moods, UpdatePacing(drift_interval_s=0.0))
+    assert len(unpaced) > 2 * len(sent)
+
+
+def test_wobble_around_the_neutral_centre_stays_a_drift() -> None:
+    # The mood of a weak model: a few hundredths around the centre, where the hue swings widely,
+    # drawn afresh each hop (harsher than a smoothed trace); the dead-banded label stays calm.
+    rng = random.Random(5)
+    moods = [(rng.uniform(-0.02, 0.05), rng.uniform(-0.15, -0.05), "calm") for _ in range(120)]
+    sent = _sent_times(moods, UpdatePacing())
+    assert sent[0][1] is ColourChange.MOOD  # the first command
+    assert all(change is ColourChange.DRIFT for _, change in sent[1:])
+    assert len(sent) <= 1 + 120 * HOP_S / DEFAULT_DRIFT_INTERVAL_S
+
+
+def test_a_change_of_mood_is_sent_at_the_next_reading() -> None:
+    pacing = UpdatePacing()
+    # Just across the arousal axis: a visible step, but well below the immediate ΔE ...
+    before, after = (
+        mood_colour(0.5, 0.08, ColourSettings()),
+        mood_colour(0.5, -0.12, ColourSettings()),
+    )
+    assert pacing.hysteresis.classify(before, after) is ColourChange.DRIFT
+    # ... so as a drift it waits, and once the dead-banded label says calm it goes out at once.
+    steady = [(0.5, 0.08, "happy")] * 6  # 3 s: shorter than the drift interval
+    sent = _sent_times([*steady, (0.5, -0.12, "happy")], pacing)
+    assert sent == [(0.0, ColourChange.MOOD)]
+    sent = _sent_times([*steady, (0.5, -0.12, "happy"), (0.5, -0.12, "calm")], pacing)
+    assert sent[-1] == (7 * HOP_S, ColourChange.MOOD)
+    # A large step within one quadrant goes out at once too.
+    sent = _sent_times([*steady, (0.05, 0.95, "happy")], pacing)
+    assert sent[-1] == (6 * HOP_S, ColourChange.MOOD)
+
+
+def test_nothing_is_sent_twice_within_one_reading() -> None:
+    pacing = UpdatePacing()
+    first = mood_colour(0.5, 0.5, ColourSettings())
+    other = mood_colour(-0.5, -0.5, ColourSettings())
+    assert (
+        pacing.decide(first, other, mood_changed=True, seconds_since_last=0.1, min_gap_s=MIN_GAP_S)
+        is ColourChange.NONE
+    )
+    assert (
+        pacing.decide(first, other, mood_changed=True, seconds_since_last=0.5, min_gap_s=MIN_GAP_S)
+        is ColourChange.MOOD
+    )
+
+
+def test_pacing_rejects_a_negative_interval() -> None:
+    with pytest.raises(ValueError, match="drift_interval_s"):
+        UpdatePacing(drift_interval_s=-1.0)

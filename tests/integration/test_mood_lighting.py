@@ -1,4 +1,5 @@
-"""Mood lighting drives Home Assistant lights: captured with HA's service-call capture.
+"""Mood lighting drives Home Assistant lights: captured with HA's service-call capture, or the
+demo integration's real lights.
 
 The source of readings is a small in-test implementation of the `MoodSource` protocol (a test
 double of the pipeline, so readings can be chosen); the last test runs the real pipeline on
@@ -7,14 +8,19 @@ real audio.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import math
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.light import ColorMode, LightEntityFeature
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.const import EVENT_CALL_SERVICE, STATE_OFF, STATE_ON, STATE_UNAVAILABLE, Platform
+from homeassistant.core import Event, HomeAssistant, ServiceCall
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_mock_service
 
 from custom_components.music_mood.const import (
@@ -23,6 +29,7 @@ from custom_components.music_mood.const import (
     CONF_CORNER_NEGATIVE_ENERGETIC,
     CONF_CORNER_POSITIVE_CALM,
     CONF_CORNER_POSITIVE_ENERGETIC,
+    CONF_DRIFT_INTERVAL_S,
     CONF_HYSTERESIS_DELTA_E,
     CONF_MAX_BRIGHTNESS_PCT,
     CONF_MIN_BRIGHTNESS_PCT,
@@ -32,6 +39,8 @@ from custom_components.music_mood.const import (
     ON_MUSIC_STOP_HOLD,
 )
 from custom_components.music_mood.mood_lighting import MoodLightingDriver, MoodLightingSettings
+from custom_components.music_mood.music_mood_core.colour import DEFAULT_DRIFT_INTERVAL_S
+from custom_components.music_mood.music_mood_core.mood import MOOD_NONE, quadrant
 
 COLOUR = "light.colour_bulb"
 WHITE = "light.white_tone_bulb"
@@ -45,6 +54,13 @@ class Reading:
     valence: float
     arousal: float
     playing: bool = True
+    # The mood label; by default the plain quadrant (the tracker's dead band is tested in core).
+    mood: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.mood:
+            label = quadrant(self.valence, self.arousal) if self.playing else MOOD_NONE
+            object.__setattr__(self, "mood", label)
 
 
 class FakeMoodSource:
@@ -343,6 +359,128 @@ async def test_four_corner_colours_and_fixed_transition_from_options(
         "transition": 2.0,
     }
     driver.async_disable()
+
+
+def _drifting_happy_mood(hops: int) -> list[Reading]:
+    """A smoothed mood wandering inside the happy quadrant: visible steps every few hops."""
+    return [
+        Reading(0.45 + 0.25 * math.sin(index / 15.0), 0.45 + 0.25 * math.cos(index / 23.0))
+        for index in range(hops)
+    ]
+
+
+async def test_a_drift_is_sent_every_interval_and_a_new_mood_at_once(
+    hass: HomeAssistant, lights: None
+) -> None:
+    turn_on = async_mock_service(hass, "light", "turn_on")
+    source, clock = FakeMoodSource(), Clock()
+    settings = MoodLightingSettings.from_options(
+        {CONF_MOOD_LIGHTS: [COLOUR], CONF_DRIFT_INTERVAL_S: 4.0}
+    )
+    driver = MoodLightingDriver(hass, source, settings, clock=clock)
+    driver.async_enable()
+    sent_at: list[float] = []
+    for reading in _drifting_happy_mood(120):  # one minute
+        count = len(turn_on)
+        source.push(reading)
+        await hass.async_block_till_done()
+        if len(turn_on) > count:
+            sent_at.append(clock.now)
+        clock.next_hop()
+    assert all(later - earlier >= 4.0 for earlier, later in itertools.pairwise(sent_at))
+    assert len(sent_at) >= 10  # the drift shows, about every 4 s
+    # A drift glides over the interval, so the colour moves on continuously between commands.
+    assert turn_on[-1].data["transition"] == 4.0
+
+    # A change of quadrant goes out at the next reading, with a short transition.
+    count = len(turn_on)
+    source.push(Reading(-0.6, 0.5))
+    await hass.async_block_till_done()
+    assert len(turn_on) == count + 1
+    assert turn_on[-1].data["rgb_color"] != turn_on[-2].data["rgb_color"]
+    assert turn_on[-1].data["transition"] == HOP_S
+    driver.async_disable()
+
+
+async def test_a_quadrant_change_with_a_small_colour_step_is_sent_at_once(
+    hass: HomeAssistant, lights: None
+) -> None:
+    turn_on = async_mock_service(hass, "light", "turn_on")
+    source, clock = FakeMoodSource(), Clock()
+    driver = MoodLightingDriver(
+        hass, source, MoodLightingSettings.from_options({CONF_MOOD_LIGHTS: [COLOUR]}), clock=clock
+    )
+    driver.async_enable()
+    source.push(Reading(0.6, 0.02, mood="happy"))
+    await hass.async_block_till_done()
+    clock.next_hop()
+    # Slightly below the valence axis: a visible but small step. As a drift it has to wait ...
+    source.push(Reading(0.6, -0.08, mood="happy"))
+    await hass.async_block_till_done()
+    assert len(turn_on) == 1
+    clock.next_hop()
+    # ... but once the (dead-banded) mood says calm, it is a new mood and goes out now.
+    source.push(Reading(0.6, -0.12, mood="calm"))
+    await hass.async_block_till_done()
+    assert len(turn_on) == 2
+    driver.async_disable()
+
+
+@pytest.fixture
+def demo_lights_only() -> Generator[None]:
+    # The demo integration sets up every platform it has; the lights are all these tests need.
+    with patch(
+        "homeassistant.components.demo.COMPONENTS_WITH_CONFIG_ENTRY_DEMO_PLATFORM", [Platform.LIGHT]
+    ):
+        yield
+
+
+async def test_demo_light_gets_few_commands_for_a_drift_and_shows_a_new_mood_at_once(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, demo_lights_only: None
+) -> None:
+    # The demo needs conversation, which needs the core integration's exposed-entities store.
+    assert await async_setup_component(hass, "homeassistant", {})
+    # Without a `demo:` section the demo only creates its config entry, which sets up the lights.
+    assert await async_setup_component(hass, "demo", {})
+    await hass.async_block_till_done()
+    kitchen = "light.kitchen_lights"
+    assert hass.states.get(kitchen) is not None
+    commands: list[Event] = []
+
+    def _record(event: Event) -> None:
+        if event.data.get("domain") == "light":
+            commands.append(event)
+
+    hass.bus.async_listen(EVENT_CALL_SERVICE, _record)
+    source = FakeMoodSource()
+    # The driver's own clock (time.monotonic), moved by the freezer.
+    driver = MoodLightingDriver(
+        hass, source, MoodLightingSettings.from_options({CONF_MOOD_LIGHTS: [kitchen]})
+    )
+    driver.async_enable()
+    hops = 120  # one minute of readings
+    for reading in _drifting_happy_mood(hops):
+        source.push(reading)
+        await hass.async_block_till_done()
+        freezer.tick(HOP_S)
+    drift_commands = len(commands)
+    # The first command, then at most one per drift interval.
+    assert 2 <= drift_commands <= 1 + hops * HOP_S / DEFAULT_DRIFT_INTERVAL_S
+    happy_hs = hass.states.get(kitchen).attributes["hs_color"]
+
+    source.push(Reading(-0.7, -0.7))  # sad, on the diagonal: the wheel's blue, dim
+    await hass.async_block_till_done()
+    assert len(commands) == drift_commands + 1
+    state = hass.states.get(kitchen)
+    assert state.state == STATE_ON
+    assert state.attributes["hs_color"] != happy_hs
+    assert state.attributes["hs_color"][0] == pytest.approx(240.0, abs=1.0)  # the sad corner's hue
+    assert state.attributes["brightness"] < 100
+
+    driver.async_disable()
+    await hass.async_block_till_done()
+    # Given back as the demo had it: on, in its own colour.
+    assert hass.states.get(kitchen).attributes["hs_color"] != state.attributes["hs_color"]
 
 
 async def test_real_pipeline_on_real_audio_colours_a_light(

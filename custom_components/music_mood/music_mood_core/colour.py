@@ -17,9 +17,10 @@ Brightness follows arousal only: calm music dims the room, energetic music light
 from __future__ import annotations
 
 import colorsys
+import enum
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 RGB = tuple[int, int, int]
@@ -61,6 +62,13 @@ DEFAULT_MIN_BRIGHTNESS: Final = 40
 DEFAULT_MAX_BRIGHTNESS: Final = 255
 DEFAULT_MIN_DELTA_E: Final = 4.0
 DEFAULT_MIN_BRIGHTNESS_DELTA: Final = 8
+# A change at least this large is a new mood, not a drift: it is sent at the next reading. Orange to
+# red is ΔE 64; near the neutral centre a smoothed mood wobbling by a few hundredths swings the hue
+# by up to ΔE ≈ 55 (the dead-banded mood label holds meanwhile), which must stay a drift.
+DEFAULT_IMMEDIATE_DELTA_E: Final = 60.0
+DEFAULT_IMMEDIATE_BRIGHTNESS_DELTA: Final = 40
+# Smaller, merely visible drifts reach a light at most this often.
+DEFAULT_DRIFT_INTERVAL_S: Final = 5.0
 
 # Within this distance of the neutral centre the saturation floor fades in linearly. Without it the
 # floor would put a fully defined hue right next to the centre, and a tiny step across the centre
@@ -244,9 +252,17 @@ def delta_e(first: RGB, second: RGB) -> float:
     return math.dist(lab_first, lab_second)
 
 
+class ColourChange(enum.Enum):
+    """How a new colour differs from the one a light shows."""
+
+    NONE = "none"  # nobody would see it
+    DRIFT = "drift"  # visible, but the smoothed mood is only wandering
+    MOOD = "mood"  # a new mood: large colour or brightness step, or another quadrant
+
+
 @dataclass(frozen=True, slots=True)
 class ColourHysteresis:
-    """Decides whether a new colour differs enough from the last one sent to be worth sending.
+    """Sorts a new colour into no change, a drift or a new mood, against the last one sent.
 
     Lights are slow, radio links are slower, and smoothed moods drift by tiny steps: without this
     every hop would send a command nobody can see.
@@ -254,10 +270,59 @@ class ColourHysteresis:
 
     min_delta_e: float = DEFAULT_MIN_DELTA_E
     min_brightness_delta: int = DEFAULT_MIN_BRIGHTNESS_DELTA
+    immediate_delta_e: float = DEFAULT_IMMEDIATE_DELTA_E
+    immediate_brightness_delta: int = DEFAULT_IMMEDIATE_BRIGHTNESS_DELTA
+
+    def classify(self, previous: MoodColour, new: MoodColour) -> ColourChange:
+        brightness_step = abs(new.brightness - previous.brightness)
+        colour_step = delta_e(previous.rgb, new.rgb)
+        if (
+            colour_step >= self.immediate_delta_e
+            or brightness_step >= self.immediate_brightness_delta
+        ):
+            return ColourChange.MOOD
+        if colour_step >= self.min_delta_e or brightness_step >= self.min_brightness_delta:
+            return ColourChange.DRIFT
+        return ColourChange.NONE
 
     def should_update(self, previous: MoodColour | None, new: MoodColour) -> bool:
-        if previous is None:
-            return True
-        if abs(new.brightness - previous.brightness) >= self.min_brightness_delta:
-            return True
-        return delta_e(previous.rgb, new.rgb) >= self.min_delta_e
+        """Whether the change is visible at all (drift or new mood)."""
+        return previous is None or self.classify(previous, new) is not ColourChange.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePacing:
+    """When a light gets a new colour: a new mood at once, a drift at most every few seconds.
+
+    ``min_gap_s`` bounds every command (one per reading); ``drift_interval_s`` bounds drifts, so a
+    slowly wandering mood costs one command per light every few seconds instead of two a second,
+    while a change of quadrant or a large step shows at the next reading.
+    """
+
+    hysteresis: ColourHysteresis = field(default_factory=ColourHysteresis)
+    drift_interval_s: float = DEFAULT_DRIFT_INTERVAL_S
+
+    def __post_init__(self) -> None:
+        if self.drift_interval_s < 0.0:
+            raise ValueError("drift_interval_s must not be negative")
+
+    def decide(
+        self,
+        previous: MoodColour | None,
+        new: MoodColour,
+        *,
+        mood_changed: bool,
+        seconds_since_last: float | None,
+        min_gap_s: float,
+    ) -> ColourChange:
+        """What to send now: NONE (nothing), or the kind of change being sent."""
+        if previous is None or seconds_since_last is None:
+            return ColourChange.MOOD
+        change = self.hysteresis.classify(previous, new)
+        if change is ColourChange.DRIFT and mood_changed:
+            change = ColourChange.MOOD
+        if change is ColourChange.NONE or seconds_since_last < min_gap_s:
+            return ColourChange.NONE
+        if change is ColourChange.DRIFT and seconds_since_last < self.drift_interval_s:
+            return ColourChange.NONE
+        return change
