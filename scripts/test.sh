@@ -16,6 +16,8 @@
 #
 # Every suite must collect tests: pytest's "no tests collected" (exit 5) counts as a failure, because an
 # empty suite here always means a broken path or a broken conftest, never "nothing to test".
+# After the totals, the skipped tests are listed grouped by reason (count, suite, reason), read from each
+# suite's junit report before the reports are removed.
 # Needs: root to apt-get install ffmpeg and socat when missing (otherwise install them yourself), and access
 # to PyPI (and to deb.debian.org when no Python 3.14 is installed). Exit status: 0 only if every suite passed.
 set -euo pipefail
@@ -34,6 +36,8 @@ ensure_programs ffmpeg:ffmpeg ffprobe:ffmpeg socat:socat
 REPORT_DIR="$(mktemp -d)"
 trap 'rm -rf "$REPORT_DIR"' EXIT
 SUMMARY=()
+REPORTS=()
+REPORT_PYTHON=""
 FAILED=0
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -47,6 +51,8 @@ run_suite() {
     while [[ $# -gt 0 && "$1" != "--" ]]; do env_vars+=("$1"); shift; done
     shift
     local junit="$REPORT_DIR/${label//[^A-Za-z0-9_.-]/_}.xml"
+    REPORTS+=("$label=$junit")
+    REPORT_PYTHON="$venv/bin/python"
     log "=== $label: Python $(python_version_of "$venv/bin/python"), Home Assistant $ha_version: pytest $* ==="
     local status=0
     env ${env_vars[@]+"${env_vars[@]}"} "$venv/bin/python" -m pytest -q -p no:cacheprovider --junitxml="$junit" "$@" || status=$?
@@ -101,5 +107,8 @@ log "=== summary ==="
 for line in "${SUMMARY[@]}"; do printf '  %s\n' "$line" >&2; done
 # One plain closing line over every suite, for readers of the log that look only at its end.
 printf 'total: %d passed, %d failed, %d skipped\n' "$TOTAL_PASSED" "$TOTAL_FAILED" "$TOTAL_SKIPPED"
+if [[ -n "$REPORT_PYTHON" ]]; then
+    "$REPORT_PYTHON" "$REPO_ROOT/scripts/lib/skip_summary.py" "${REPORTS[@]}" || log "could not summarise skips"
+fi
 if [[ $FAILED -ne 0 ]]; then log "some suites FAILED"; exit 1; fi
 log "all suites passed"
