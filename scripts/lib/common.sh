@@ -10,12 +10,16 @@ export MUSIC_MOOD_CACHE
 
 # Pins shared by test.sh, lint.sh and demo.sh. pytest-homeassistant-custom-component pins Home Assistant
 # exactly: 0.13.236 = Home Assistant 2025.4.4 (hacs.json's minimum), 0.13.375 = Home Assistant 2026.10.4.
+# torch for the training venv; it must lie in pyproject.toml's [training] range (tests/training checks).
 TORCH_PIN="torch==2.13.0"
 HA_MIN_PINS="pytest-homeassistant-custom-component==0.13.236 ha-ffmpeg==3.2.2 pyserial==3.5 threadpoolctl==3.6.0 onnxruntime==1.32.0"
 HA_NEW_PINS="pytest-homeassistant-custom-component==0.13.375 ha-ffmpeg==3.2.2 pyserial==3.5 threadpoolctl==3.6.0"
 LINT_PINS="ruff==0.17.6 mypy==2.4.1"
-# Where torch comes from; e.g. https://download.pytorch.org/whl/cpu to avoid PyPI's CUDA build.
-TORCH_INDEX_ARGS="${MUSIC_MOOD_TORCH_INDEX_URL:+--extra-index-url $MUSIC_MOOD_TORCH_INDEX_URL}"
+# Where torch comes from besides PyPI: PyTorch's CPU wheel index, because PyPI's Linux wheel is the CUDA
+# build (5.9 GB with its nvidia libraries) and the CPU one (2.13.0+cpu, 183 MB) sorts above it. An
+# unreachable index only costs pip's retries. MUSIC_MOOD_TORCH_INDEX_URL="" uses PyPI alone.
+TORCH_INDEX_URL="${MUSIC_MOOD_TORCH_INDEX_URL-https://download.pytorch.org/whl/cpu}"
+TORCH_INDEX_ARGS="${TORCH_INDEX_URL:+--extra-index-url $TORCH_INDEX_URL}"
 
 log() { printf '\033[1m[music_mood]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[music_mood] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
