@@ -39,7 +39,7 @@ from .const import (
     STALL_TIMEOUT_S,
     USER_MODEL_DIR,
 )
-from .music_mood_core.audio import redact_url
+from .music_mood_core.audio import redact_source
 from .pipeline import (
     MODEL_CHECK_INTERVAL_S,
     MoodPipeline,
@@ -49,6 +49,7 @@ from .pipeline import (
 )
 from .reload import async_reload_on_options_change
 from .services import async_setup_services
+from .source_identity import async_ensure_unique_id
 from .strip import async_setup_serial_strip_entry, async_unload_serial_strip_entry
 
 ANALYSER_PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.SWITCH]
@@ -84,6 +85,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MusicMoodConfigEntry) ->
     if entry.data.get(CONF_ENTRY_KIND) == ENTRY_KIND_SERIAL_STRIP:
         return await async_setup_serial_strip_entry(hass, entry)
 
+    async_ensure_unique_id(hass, entry)
     await _async_check_source(hass, entry)
     pipeline = MoodPipeline(
         hass,
@@ -119,7 +121,7 @@ async def _async_check_source(hass: HomeAssistant, entry: MusicMoodConfigEntry) 
     try:
         await hass.async_add_executor_job(parse_ffmpeg_input, hass, entry.data[CONF_SOURCE])
     except SourceError as error:
-        placeholders = {"source": redact_url(entry.data[CONF_SOURCE]), "detail": error.detail}
+        placeholders = {"source": redact_source(entry.data[CONF_SOURCE]), "detail": error.detail}
         if error.reason == REASON_FILE_NOT_FOUND:
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN,

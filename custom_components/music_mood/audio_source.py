@@ -9,25 +9,30 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Final
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from homeassistant.const import STATE_PLAYING
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
 
 from .const import (
-    CAPTURE_DRIVERS,
     SOURCE_TYPE_CAMERA,
-    SOURCE_TYPE_FFMPEG,
     SOURCE_TYPE_MEDIA_PLAYER,
 )
 from .music_mood_core.audio import (
     BYTES_PER_SAMPLE,
     UnsafeSourceError,
     ffmpeg_pcm_command,
+    redact_source,
     redact_url,
     validate_source,
+)
+from .music_mood_core.capture_device import (
+    CAPTURE_DRIVERS,
+    CaptureDeviceError,
+    validate_capture_device,
 )
 from .music_mood_core.ffmpeg_process import (
     FfmpegEndedError,
@@ -39,7 +44,27 @@ from .music_mood_core.ffmpeg_process import (
 NETWORK_SCHEMES: Final = frozenset(
     {"http", "https", "rtsp", "rtsps", "rtmp", "rtmps", "rtp", "srt", "udp", "tcp", "mms", "mmsh"}
 )
+# What a camera's stream source or a media player's content id may be: data that other integrations
+# and the devices themselves supply, so only what the README promises.
+DEVICE_SUPPLIED_SCHEMES: Final = frozenset({"http", "https", "rtsp", "rtsps"})
 HTTP_INPUT_OPTIONS: Final = ("-probesize", "65536")
+# Demuxers that read one self-contained file. Playlist and list demuxers (hls, concat, ffmetadata,
+# image2, dash, ...) open further files named inside the file, which could lie outside the
+# allow-listed folders, so they are left out; "file" keeps any other protocol out as well.
+LOCAL_FILE_DEMUXERS: Final = (
+    "wav,w64,mp3,flac,ogg,matroska,mov,aac,ac3,eac3,aiff,ape,wv,asf,caf,au,dsf,tta,mpc,mpc8,dts,"
+    "truehd,tak,amr,avi,mpeg,mpegts,flv,xwma,mlp,loas,shn,oma"
+)
+LOCAL_FILE_INPUT_OPTIONS: Final = (
+    "-protocol_whitelist",
+    "file",
+    "-format_whitelist",
+    LOCAL_FILE_DEMUXERS,
+)
+# URL options that make ffmpeg accept connections instead of making one (tcp://…?listen=1,
+# srt://…?mode=listener): the analyser reads streams, it never serves.
+_LISTEN_QUERY_KEYS: Final = frozenset({"listen", "listen_timeout"})
+_SRT_SERVER_MODES: Final = frozenset({"listener", "rendezvous", "server"})
 ATTR_MEDIA_CONTENT_ID: Final = "media_content_id"
 
 # Reasons (also config-flow error keys and status details).
@@ -62,6 +87,10 @@ class SourceError(Exception):
         self.detail = redact_url(detail)
 
 
+def _invalid(detail: str) -> SourceError:
+    return SourceError(REASON_INVALID_SOURCE, detail)
+
+
 @dataclass(frozen=True, slots=True)
 class FfmpegInput:
     """One validated ffmpeg input: what follows ``-i`` and the options that precede it."""
@@ -73,7 +102,7 @@ class FfmpegInput:
 
     @property
     def redacted(self) -> str:
-        return redact_url(self.source)
+        return redact_source(self.source)
 
     def command(
         self,
@@ -108,56 +137,111 @@ class FfmpegInput:
 def _checked_local_file(hass: HomeAssistant, path: str) -> FfmpegInput:
     """Blocking (filesystem): an absolute path of a file inside HA's allow-listed directories."""
     if not os.path.isabs(path):
-        raise SourceError(REASON_INVALID_SOURCE, "a local file needs an absolute path")
+        raise _relative_path(path)
     if not hass.config.is_allowed_path(path):
         raise SourceError(REASON_PATH_NOT_ALLOWED, path)
     if not os.path.isfile(path):
         raise SourceError(REASON_FILE_NOT_FOUND, path)
     # "file:" keeps ffmpeg from reading any other protocol prefix out of a file name.
-    return FfmpegInput(f"file:{path}", is_local_file=True)
+    return FfmpegInput(f"file:{path}", input_options=LOCAL_FILE_INPUT_OPTIONS, is_local_file=True)
 
 
-def parse_ffmpeg_input(hass: HomeAssistant, source: str) -> FfmpegInput:
-    """Blocking (filesystem): classify and validate a user-given ffmpeg source.
+def _relative_path(path: str) -> SourceError:
+    return _invalid(
+        f"{redact_source(path)!r} is a relative path: a local file needs an absolute path "
+        "(e.g. /media/music/track.ogg), because a relative one would depend on Home "
+        "Assistant's working directory and could not be checked against allowlist_external_dirs"
+    )
 
-    Accepted: network URLs (http(s), rtsp, ...), absolute paths or file: URLs of allow-listed local
-    files, and capture devices written ``pulse:<device>`` or ``alsa:<device>``.
-    """
+
+def _is_local_file(source: str) -> bool:
+    return source.startswith("/") or source[:5].lower() == "file:"
+
+
+def _local_file(hass: HomeAssistant, source: str) -> FfmpegInput:
+    if source.startswith("/"):
+        return _checked_local_file(hass, source)
+    return _checked_local_file(hass, unquote(urlsplit(source).path))
+
+
+def _network_input(source: str) -> FfmpegInput:
+    if urlsplit(source).scheme.lower() in ("http", "https"):
+        # ffmpeg otherwise buffers up to 5 MB to probe a radio stream: minutes of silence
+        # before the first sample. 64 kB identifies any audio codec a web radio sends.
+        return FfmpegInput(source, input_options=HTTP_INPUT_OPTIONS)
+    return FfmpegInput(source)
+
+
+def _refuse_server_modes(source: str, scheme: str) -> None:
+    for raw_key, value in parse_qsl(urlsplit(source).query, keep_blank_values=True):
+        key = raw_key.strip().lower()
+        if key in _LISTEN_QUERY_KEYS or (
+            scheme == "srt" and key == "mode" and value.strip().lower() in _SRT_SERVER_MODES
+        ):
+            raise _invalid(
+                f"{redact_source(source)!r} asks ffmpeg to accept connections ({key}=); the "
+                "analyser only connects to streams"
+            )
+
+
+def _checked_source_text(source: str) -> str:
     source = source.strip()
     try:
         validate_source(source)
     except UnsafeSourceError as error:
-        raise SourceError(REASON_INVALID_SOURCE, str(error)) from error
-    if source.startswith("/"):
-        return _checked_local_file(hass, source)
+        raise _invalid(str(error)) from error
+    return source
+
+
+def parse_ffmpeg_input(hass: HomeAssistant, source: str) -> FfmpegInput:
+    """Blocking (filesystem): classify and validate an ffmpeg source an administrator typed.
+
+    Accepted: network URLs (http(s), rtsp, ...) without listen/server modes, absolute paths or
+    file: URLs of allow-listed local files, and capture devices written ``pulse:<device>`` or
+    ``alsa:<device>`` whose device name matches the capture grammar.
+    """
+    source = _checked_source_text(source)
+    if _is_local_file(source):
+        return _local_file(hass, source)
     driver, separator, device = source.partition(":")
-    if separator and driver.lower() in CAPTURE_DRIVERS and not device.startswith("//"):
-        if not device or device.startswith("-"):
-            raise SourceError(REASON_INVALID_SOURCE, "a capture device needs a device name")
-        return FfmpegInput(device, input_options=("-f", driver.lower()), is_capture_device=True)
+    driver = driver.lower()
+    if separator and driver in CAPTURE_DRIVERS and not device.startswith("//"):
+        try:
+            device = validate_capture_device(driver, device)
+        except CaptureDeviceError as error:
+            raise _invalid(str(error)) from error
+        return FfmpegInput(device, input_options=("-f", driver), is_capture_device=True)
     parts = urlsplit(source)
     scheme = parts.scheme.lower()
-    if scheme == "file":
-        return _checked_local_file(hass, unquote(parts.path))
     if scheme in NETWORK_SCHEMES and parts.netloc:
-        if scheme in ("http", "https"):
-            # ffmpeg otherwise buffers up to 5 MB to probe a radio stream: minutes of silence
-            # before the first sample. 64 kB identifies any audio codec a web radio sends.
-            return FfmpegInput(source, input_options=HTTP_INPUT_OPTIONS)
-        return FfmpegInput(source)
-    raise SourceError(REASON_INVALID_SOURCE, redact_url(source))
+        _refuse_server_modes(source, scheme)
+        return _network_input(source)
+    if not scheme:
+        raise _relative_path(source)
+    raise _invalid(
+        f"{redact_source(source)!r} is not a stream URL, an absolute file path or a capture device"
+    )
 
 
-def source_unique_id(source_type: str, source: str) -> str:
-    """Stable id of a source: the same stream with another password is still a duplicate."""
-    normalised = source.strip()
-    if source_type == SOURCE_TYPE_FFMPEG:
-        parts = urlsplit(normalised)
-        if parts.scheme and parts.netloc:
-            normalised = redact_url(parts._replace(scheme=parts.scheme.lower()).geturl())
-    else:
-        normalised = normalised.lower()
-    return f"{source_type}:{normalised}"
+def parse_device_supplied_input(
+    hass: HomeAssistant, source: str, *, allow_local_files: bool
+) -> FfmpegInput:
+    """Blocking (filesystem): validate a source that another integration or a device supplied.
+
+    Only http, https, rtsp and rtsps URLs with a host (and, when ``allow_local_files``, allow-listed
+    local files) are accepted: never a capture device, another protocol or a listening mode.
+    """
+    source = _checked_source_text(source)
+    if allow_local_files and _is_local_file(source):
+        return _local_file(hass, source)
+    parts = urlsplit(source)
+    scheme = parts.scheme.lower()
+    if scheme in DEVICE_SUPPLIED_SCHEMES and parts.hostname:
+        return _network_input(source)
+    accepted = "http(s) or rtsp(s) URLs" + (
+        " and allow-listed local files" if allow_local_files else ""
+    )
+    raise _invalid(f"{redact_source(source)!r} is not accepted from a device: only {accepted}")
 
 
 class AudioSource:
@@ -170,7 +254,7 @@ class AudioSource:
 
     @property
     def redacted(self) -> str:
-        return redact_url(self.source)
+        return redact_source(self.source)
 
     async def async_resolve(self) -> FfmpegInput:
         if self.source_type == SOURCE_TYPE_CAMERA:
@@ -208,7 +292,11 @@ class AudioSource:
             ) from error
         if not stream_source:
             raise SourceError(REASON_NO_STREAM_SOURCE, f"{self.source} has no stream source (yet)")
-        return await self._async_parse(stream_source)
+        return await self._hass.async_add_executor_job(
+            partial(parse_device_supplied_input, allow_local_files=False),
+            self._hass,
+            stream_source,
+        )
 
     async def _async_resolve_media_player(self) -> FfmpegInput:
         state = self._hass.states.get(self.source)
@@ -218,17 +306,15 @@ class AudioSource:
         if media is None:
             raise SourceError(REASON_WAITING_FOR_MEDIA, f"{self.source} is {state.state}")
         try:
-            return await self._async_parse(media)
+            return await self._hass.async_add_executor_job(
+                partial(parse_device_supplied_input, allow_local_files=True), self._hass, media
+            )
         except SourceError as error:
             raise SourceError(
                 REASON_UNSUPPORTED_MEDIA,
-                f"{self.source} plays {redact_url(media)!r}, which ffmpeg cannot open "
-                f"({error.reason}); only http(s)/rtsp URLs and allow-listed local files "
-                "can be followed",
+                f"{self.source} plays {redact_source(media)!r}, which cannot be followed "
+                f"({error.reason}); only http(s)/rtsp(s) URLs and allow-listed local files can",
             ) from error
-
-    async def _async_parse(self, source: str) -> FfmpegInput:
-        return await self._hass.async_add_executor_job(parse_ffmpeg_input, self._hass, source)
 
 
 def _playing_media(state: object) -> str | None:

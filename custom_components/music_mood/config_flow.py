@@ -37,7 +37,6 @@ from .audio_source import (
     AudioSource,
     SourceError,
     async_probe,
-    source_unique_id,
 )
 from .config_flow_serial import (
     MoodLightingOptionsMixin,
@@ -80,6 +79,7 @@ from .music_mood_core.model import (
     load_model,
     resolve_model,
 )
+from .source_identity import source_unique_id
 
 SOURCE_TYPES = [SOURCE_TYPE_FFMPEG, SOURCE_TYPE_CAMERA, SOURCE_TYPE_MEDIA_PLAYER]
 DEFAULT_NAME = "Music mood"

@@ -9,10 +9,10 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_ENTRY_KIND, CONF_SOURCE, ENTRY_KIND_SERIAL_STRIP
-from .music_mood_core.audio import redact_url
+from .music_mood_core.audio import redact_source, redact_url
 from .pipeline import MusicMoodConfigEntry
 
-# Stream URLs may carry a password; redact_url already masks it, this hides the rest of the address.
+# Keys whose values are secrets wherever they appear (the source itself goes through redact_source).
 TO_REDACT = {"username", "password", "token", "api_key"}
 
 
@@ -21,7 +21,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     data = dict(entry.data)
     if CONF_SOURCE in data:
-        data[CONF_SOURCE] = redact_url(str(data[CONF_SOURCE]))
+        data[CONF_SOURCE] = redact_source(str(data[CONF_SOURCE]))
     result: dict[str, Any] = {
         "entry": {"title": entry.title, "data": data, "options": dict(entry.options)},
     }

@@ -34,7 +34,7 @@ from .const import (
     SOURCE_PROBE_TIMEOUT_S,
     STALL_TIMEOUT_S,
 )
-from .music_mood_core.audio import BYTES_PER_SAMPLE
+from .music_mood_core.audio import BYTES_PER_SAMPLE, redact_url
 from .music_mood_core.features import ExcerptStream, FrameGrid
 from .music_mood_core.ffmpeg_process import (
     FfmpegEndedError,
@@ -446,6 +446,7 @@ class MoodPipeline:
         self._notify()
 
     def _stream_down(self, reason: str) -> None:
+        reason = redact_url(reason)  # it may quote the source; it is logged and shown to all users
         self.stats.restarts += 1
         self.stats.last_error = reason
         if not self._down_since_logged:

@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .entity import MusicMoodEntity
+from .music_mood_core.audio import redact_url
 from .music_mood_core.mood import MOODS
 from .pipeline import MoodPipeline, MusicMoodConfigEntry, PipelineStatus
 
@@ -144,4 +145,9 @@ class MusicMoodSensor(MusicMoodEntity, SensorEntity):
         if self.entity_description.key != "status":
             return None
         # Says why the analyser is not running (e.g. a media player playing a Spotify URI).
-        return {"detail": self.pipeline.status_detail, "source": self.pipeline.source.redacted}
+        # Every user can read attributes and the recorder keeps them: nothing secret may show.
+        detail = self.pipeline.status_detail
+        return {
+            "detail": None if detail is None else redact_url(detail),
+            "source": self.pipeline.source.redacted,
+        }

@@ -6,7 +6,6 @@ produce the samples the model sees in both.
 
 from __future__ import annotations
 
-import re
 import subprocess
 from collections.abc import Sequence
 from os import PathLike
@@ -15,18 +14,24 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from .redaction import redact_source, redact_url
+
+__all__ = [
+    "BYTES_PER_SAMPLE",
+    "PCM_FORMAT",
+    "AudioDecodeError",
+    "UnsafeSourceError",
+    "decode_file",
+    "ffmpeg_pcm_command",
+    "redact_source",
+    "redact_url",
+    "validate_source",
+]
+
 PCM_FORMAT: Final = "s16le"
 BYTES_PER_SAMPLE: Final = 2
 _STDERR_TAIL_CHARS: Final = 1500
 _FORBIDDEN_CHARACTERS: Final = ("\x00", "\n", "\r")
-
-# scheme://userinfo@ : userinfo runs to the LAST '@' before the host part (passwords may hold '@').
-_URL_USERINFO: Final = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)[^/\s?#]*@")
-_SECRET_QUERY_PARAMETER: Final = re.compile(
-    r"(?P<name>[?&;](?:password|passwd|pass|pwd|token|access_token|auth|authorization|key|"
-    r"api_key|apikey|secret|sig|signature)=)[^&#\s]*",
-    re.IGNORECASE,
-)
 
 
 class UnsafeSourceError(ValueError):
@@ -37,12 +42,6 @@ class AudioDecodeError(RuntimeError):
     """ffmpeg could not decode the input (message carries ffmpeg's redacted stderr tail)."""
 
 
-def redact_url(text: str) -> str:
-    """Hide credentials in every URL of ``text``: userinfo and secret-looking query parameters."""
-    redacted = _URL_USERINFO.sub(r"\g<scheme>***:***@", text)
-    return _SECRET_QUERY_PARAMETER.sub(r"\g<name>***", redacted)
-
-
 def validate_source(source: str) -> None:
     """Reject sources ffmpeg would treat as options, and empty or multi-line sources."""
     if not isinstance(source, str) or not source.strip():
@@ -50,9 +49,13 @@ def validate_source(source: str) -> None:
     if any(character in source for character in _FORBIDDEN_CHARACTERS):
         raise UnsafeSourceError("the audio source must not contain NUL or line breaks")
     if source.lstrip().startswith("-"):
+        # Relative paths are refused anyway (they would depend on Home Assistant's working
+        # directory and could not be checked against the allow-listed folders), so the advice that
+        # works is the absolute path.
         raise UnsafeSourceError(
-            f"the audio source must not start with '-' (got {redact_url(source)!r}); "
-            "prefix a relative file name with './'"
+            f"the audio source must not start with '-' (got {redact_source(source)!r}): ffmpeg "
+            "would read it as an option. For a file whose name starts with '-', give its absolute "
+            "path (e.g. /media/music/-track.ogg) or a file: URL"
         )
 
 
@@ -100,7 +103,7 @@ def decode_file(
     """Decode a whole file (or any finite ffmpeg input) to mono int16 samples at ``sample_rate``."""
     source = str(path)
     command = ffmpeg_pcm_command(source, sample_rate, ffmpeg_binary=ffmpeg_binary)
-    shown = redact_url(source)
+    shown = redact_source(source)
     try:
         # An argument list, never a shell; the source was validated by ffmpeg_pcm_command.
         completed = subprocess.run(command, capture_output=True, timeout=timeout_s, check=False)
