@@ -1,8 +1,16 @@
 """Generates the demo's Home Assistant config folder (demo/config) from the templates beside it.
 
-configuration.yaml is rewritten on every run (with absolute paths for this clone); the integration
-is linked in; the Music Mood config entry is seeded only into a fresh folder, so a user's own
-changes (onboarding, options, other integrations) survive restarts. Standard library only.
+configuration.yaml is rewritten on every run (with the music folder allowed); the integration is
+linked in; the Music Mood analyser and the "Music Mood" dashboard are seeded only into a fresh
+folder, so a user's own changes (onboarding, options, dashboards) survive restarts. Standard
+library only: it runs before Home Assistant is importable in some set-ups.
+
+The music comes from a Debian package (scripts/demo.sh installs it), so nothing third-party is in
+the repository and a fresh machine gets the same track:
+
+    python demo/seed.py CONFIG_DIR        seed CONFIG_DIR
+    python demo/seed.py --track           print the path of the track the demo plays
+    python demo/seed.py --package         print the Debian package that ships it
 """
 
 from __future__ import annotations
@@ -11,12 +19,19 @@ import json
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 DEMO_DIR = Path(__file__).resolve().parent
 REPO_ROOT = DEMO_DIR.parent
-DATA_DIR = REPO_ROOT / "data"
-DEMO_CLIP = DATA_DIR / "librosa_cc" / "Kevin_MacLeod_-_Vibe_Ace.ogg"
+# "We Are Tumiki Fighters" by Kenta Cho, from the game Tumiki Fighters; BSD-2-Clause (see
+# /usr/share/doc/tumiki-fighters-data/copyright). 74 s of Ogg Vorbis, looped.
+MUSIC_PACKAGE = "tumiki-fighters-data"
+DEMO_TRACK = Path("/usr/share/games/tumiki-fighters/sounds/we_are_tumiki_fighters.ogg")
+TRACK_CREDIT = "“We Are Tumiki Fighters” by Kenta Cho (Tumiki Fighters), BSD-2-Clause"
 DEMO_LIGHT = "light.kitchen_lights"
+# The analyser is named "Demo", so Home Assistant names its entities sensor.demo_valence and so on.
+ANALYSER_NAME = "Demo"
+ENTITY_PREFIX = "demo"
 
 # Options of the seeded analyser. Mood lighting keys follow custom_components/music_mood/const.py.
 ANALYSER_OPTIONS: dict[str, object] = {
@@ -32,17 +47,18 @@ def seeded_config_entries() -> dict[str, object]:
         "version": 1,
         "minor_version": 1,
         "domain": "music_mood",
-        "title": "Demo",
+        "title": ANALYSER_NAME,
         "data": {
             "kind": "analyser",
-            "name": "Demo",
+            "name": ANALYSER_NAME,
             "source_type": "ffmpeg",
-            "source": str(DEMO_CLIP),
+            "source": str(DEMO_TRACK),
             "model": "default",
         },
         "options": ANALYSER_OPTIONS,
         "source": "user",
-        "unique_id": None,
+        # The canonical form of an absolute, normalised path is the path (source_identity.py).
+        "unique_id": f"ffmpeg:{DEMO_TRACK}",
         "disabled_by": None,
     }
     return {
@@ -53,14 +69,103 @@ def seeded_config_entries() -> dict[str, object]:
     }
 
 
+def music_mood_dashboard(prefix: str = ENTITY_PREFIX) -> dict[str, Any]:
+    """The default dashboard's configuration: the analyser, its gauges and history, the light."""
+    valence, arousal, mood = (
+        f"sensor.{prefix}_valence",
+        f"sensor.{prefix}_arousal",
+        f"sensor.{prefix}_mood",
+    )
+    gauge = {
+        "type": "gauge",
+        "min": -1,
+        "max": 1,
+        "needle": True,
+        "segments": [{"from": -1, "color": "#4a6fa5"}, {"from": 0, "color": "#e0a030"}],
+    }
+    return {
+        "title": "Music Mood",
+        "views": [
+            {
+                "title": "Music Mood",
+                "path": "music-mood",
+                "cards": [
+                    {
+                        "type": "entities",
+                        "title": "Music Mood: Demo analyser",
+                        "entities": [
+                            mood,
+                            valence,
+                            arousal,
+                            f"binary_sensor.{prefix}_music_playing",
+                            f"sensor.{prefix}_analyser_status",
+                            f"switch.{prefix}_mood_lighting",
+                        ],
+                    },
+                    {
+                        "type": "horizontal-stack",
+                        "cards": [
+                            {**gauge, "entity": valence, "name": "Valence"},
+                            {**gauge, "entity": arousal, "name": "Arousal"},
+                        ],
+                    },
+                    {
+                        "type": "history-graph",
+                        "title": "Valence and arousal",
+                        "hours_to_show": 0.05,
+                        "entities": [valence, arousal],
+                    },
+                    {
+                        "type": "history-graph",
+                        "title": "Mood",
+                        "hours_to_show": 0.05,
+                        "entities": [mood],
+                    },
+                    {
+                        "type": "light",
+                        "entity": DEMO_LIGHT,
+                        "name": "Kitchen Lights (mood lighting)",
+                    },
+                    {
+                        "type": "markdown",
+                        "content": f"Playing {TRACK_CREDIT}, from Debian's `{MUSIC_PACKAGE}`.",
+                    },
+                ],
+            }
+        ],
+    }
+
+
+def seeded_dashboard() -> dict[str, object]:
+    """.storage/lovelace, the default dashboard in storage mode.
+
+    Home Assistant 2025.4 shows it as the Overview; 2026.x migrates it to the "lovelace"
+    dashboard and makes that the default panel.
+    """
+    return {
+        "version": 1,
+        "minor_version": 1,
+        "key": "lovelace",
+        "data": {"config": music_mood_dashboard()},
+    }
+
+
+def write_json(path: Path, content: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main(config_dir: Path) -> None:
-    if not DEMO_CLIP.is_file():
-        sys.exit(f"demo clip missing: {DEMO_CLIP}")
+    if not DEMO_TRACK.is_file():
+        sys.exit(
+            f"demo track missing: {DEMO_TRACK} (install the Debian package {MUSIC_PACKAGE}: "
+            f"'apt-get install {MUSIC_PACKAGE}'; scripts/demo.sh does it when run as root)"
+        )
     config_dir.mkdir(parents=True, exist_ok=True)
 
     template = (DEMO_DIR / "configuration.yaml").read_text(encoding="utf-8")
     (config_dir / "configuration.yaml").write_text(
-        template.replace("@DATA_DIR@", str(DATA_DIR)), encoding="utf-8"
+        template.replace("@MUSIC_DIR@", str(DEMO_TRACK.parent)), encoding="utf-8"
     )
 
     custom_components = config_dir / "custom_components"
@@ -72,14 +177,19 @@ def main(config_dir: Path) -> None:
     if not link.is_symlink():
         link.symlink_to(target, target_is_directory=True)
 
-    entries_file = config_dir / ".storage" / "core.config_entries"
+    storage = config_dir / ".storage"
+    entries_file = storage / "core.config_entries"
     if not entries_file.exists():
-        entries_file.parent.mkdir(exist_ok=True)
-        entries_file.write_text(
-            json.dumps(seeded_config_entries(), indent=2) + "\n", encoding="utf-8"
-        )
-        print(f"seeded the Music Mood demo analyser ({DEMO_CLIP.name}) into {entries_file}")
+        write_json(entries_file, seeded_config_entries())
+        # Only with the analyser: in a folder the user already has, the dashboards are theirs.
+        write_json(storage / "lovelace", seeded_dashboard())
+        print(f"seeded the Music Mood demo analyser ({DEMO_TRACK.name}) and its dashboard")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEMO_DIR / "config")
+    if sys.argv[1:] == ["--track"]:
+        print(DEMO_TRACK)
+    elif sys.argv[1:] == ["--package"]:
+        print(MUSIC_PACKAGE)
+    else:
+        main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEMO_DIR / "config")

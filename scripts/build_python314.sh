@@ -43,8 +43,12 @@ build_prefix() {
     rm -rf "$WORK"
     mkdir -p "$WORK/apt/lists/partial" "$WORK/apt/cache/archives/partial" "$WORK/apt/parts" "$WORK/debs" "$ROOT"
     printf 'deb [signed-by=%s] http://deb.debian.org/debian sid main\n' "$keyring" > "$WORK/apt/sources.list"
+    # The lists and packages go to folders of the user running this, which apt's own download user (_apt)
+    # may not be able to enter: apt would fall back to downloading as this user, with an "unsandboxed"
+    # warning per file. Downloading as this user from the start is the same thing, without the warnings.
     local apt_options=(-o "Dir::Etc::sourcelist=$WORK/apt/sources.list" -o "Dir::Etc::sourceparts=$WORK/apt/parts"
-        -o "Dir::State::Lists=$WORK/apt/lists" -o "Dir::Cache=$WORK/apt/cache" -o "Debug::NoLocking=1")
+        -o "Dir::State::Lists=$WORK/apt/lists" -o "Dir::Cache=$WORK/apt/cache" -o "Debug::NoLocking=1"
+        -o "APT::Sandbox::User=$(id -un)")
     apt-get "${apt_options[@]}" update -qq
     (cd "$WORK/debs" && apt-get "${apt_options[@]}" download -qq "${PACKAGES[@]}")
     local deb

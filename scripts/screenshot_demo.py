@@ -1,13 +1,14 @@
 """Takes docs/screenshot.png of a running demo (``bash scripts/demo.sh``) with headless Chromium.
 
-Not part of the integration or its tests. It finishes onboarding through Home Assistant's REST API
-(when the demo is fresh), logs the browser in with the resulting tokens, saves a small "Music Mood"
-dashboard (the analyser's entities, a history graph of valence and arousal, gauges, the Kitchen
-Lights coloured by the mood), lets the music play a while and takes the picture.
+Not part of the integration or its tests. It finishes onboarding through Home Assistant's REST
+API (when the demo is fresh), logs the browser in with the resulting tokens, opens the start
+page, checks that it is the demo's seeded "Music Mood" dashboard (demo/seed.py: the analyser's
+entities, valence/arousal gauges and history, the mood's history, the Kitchen Lights coloured by the
+mood), lets the music play a while and takes the picture.
 
     bash scripts/demo.sh &                      # wait until it says "Home Assistant is up"
-    pip install playwright                      # any venv; it drives an installed Chromium
-    python scripts/screenshot_demo.py --chromium /usr/bin/chromium
+    pip install playwright                      # any venv; it drives Debian's Chromium
+    python scripts/screenshot_demo.py           # apt-get installs chromium first if it is missing
 
 On a demo that is already onboarded, pass the user's --username and --password instead.
 """
@@ -16,6 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -27,7 +32,7 @@ from playwright.sync_api import Page, sync_playwright
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "screenshot.png"
-DEMO_LIGHT = "light.kitchen_lights"
+DASHBOARD_VIEW_PATH = "/lovelace/music-mood"  # the seeded dashboard's only view (demo/seed.py)
 # Flags that keep a headless Chromium from phoning home or needing a GPU inside containers.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -105,56 +110,26 @@ def log_in(base_url: str, client_id: str, username: str, password: str) -> str:
     return str(result["result"])
 
 
-def dashboard(prefix: str) -> dict[str, Any]:
-    valence, arousal = f"sensor.{prefix}_valence", f"sensor.{prefix}_arousal"
-    gauge = {
-        "type": "gauge",
-        "min": -1,
-        "max": 1,
-        "needle": True,
-        "segments": [{"from": -1, "color": "#4a6fa5"}, {"from": 0, "color": "#e0a030"}],
-    }
-    return {
-        "title": "Music Mood",
-        "views": [
-            {
-                "title": "Music Mood",
-                "path": "music-mood",
-                "cards": [
-                    {
-                        "type": "entities",
-                        "title": "Music Mood: Demo analyser",
-                        "entities": [
-                            f"sensor.{prefix}_mood",
-                            valence,
-                            arousal,
-                            f"binary_sensor.{prefix}_music_playing",
-                            f"sensor.{prefix}_analyser_status",
-                            f"switch.{prefix}_mood_lighting",
-                        ],
-                    },
-                    {
-                        "type": "horizontal-stack",
-                        "cards": [
-                            {**gauge, "entity": valence, "name": "Valence"},
-                            {**gauge, "entity": arousal, "name": "Arousal"},
-                        ],
-                    },
-                    {
-                        "type": "history-graph",
-                        "title": "Valence and arousal",
-                        "hours_to_show": 0.05,
-                        "entities": [valence, arousal],
-                    },
-                    {
-                        "type": "light",
-                        "entity": DEMO_LIGHT,
-                        "name": "Kitchen Lights (mood lighting)",
-                    },
-                ],
-            }
-        ],
-    }
+def ensure_chromium(executable: str) -> str:
+    """The Chromium to drive: ``executable``, installed with apt-get (as root) when missing."""
+    if shutil.which(executable):
+        return executable
+    apt_get = shutil.which("apt-get")
+    if executable != "/usr/bin/chromium" or apt_get is None or os.geteuid() != 0:
+        raise SystemExit(
+            f"no Chromium at {executable}: install Debian's 'chromium' package "
+            "(or pass --chromium PATH)"
+        )
+    print("installing Debian's chromium with apt-get", file=sys.stderr)
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([apt_get, "update", "-qq"], check=True, env=environment)
+    subprocess.run(
+        [apt_get, "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+        check=True,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+    )
+    return executable
 
 
 def log_browser_in(page: Page, base_url: str, client_id: str, tokens: dict[str, Any]) -> None:
@@ -181,15 +156,12 @@ def main() -> None:
     parser.add_argument("--url", default="http://localhost:8123")
     parser.add_argument("--username", default="demo")
     parser.add_argument("--password", default="demo-password")
-    parser.add_argument(
-        "--entity-prefix", default="demo", help="object id prefix of the analyser's entities"
-    )
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="Chromium executable")
     parser.add_argument(
         "--settle", type=float, default=30.0, help="seconds of music before the picture"
     )
     parser.add_argument(
-        "--height", type=int, default=540, help="pixels of the page to keep, from the top"
+        "--height", type=int, default=640, help="pixels of the page to keep, from the top"
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     arguments = parser.parse_args()
@@ -198,25 +170,22 @@ def main() -> None:
     if not base_url.startswith(("http://", "https://")):
         parser.error(f"--url must be an http(s) URL, not {arguments.url!r}")
     client_id = f"{base_url}/"
+    chromium = ensure_chromium(arguments.chromium)
     tokens = onboard_or_log_in(base_url, client_id, arguments.username, arguments.password)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=arguments.chromium, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             log_browser_in(page, base_url, client_id, tokens)
-            page.goto(f"{base_url}/")
-            page.wait_for_function(
-                "() => document.querySelector('home-assistant')?.hass?.connected"
-            )
-            page.evaluate(
-                "config => document.querySelector('home-assistant').hass.callWS("
-                "{type: 'lovelace/config/save', config})",
-                dashboard(arguments.entity_prefix),
-            )
             time.sleep(arguments.settle)
-            page.goto(f"{base_url}/lovelace/music-mood")
-            page.wait_for_selector("hui-history-graph-card", state="attached", timeout=60_000)
+            # Where a user lands: the start page must be the seeded dashboard, not the overview.
+            page.goto(f"{base_url}/")
+            page.wait_for_selector("hui-history-graph-card", state="attached", timeout=120_000)
+            landed = urllib.parse.urlsplit(page.url).path
+            if landed != DASHBOARD_VIEW_PATH:
+                raise SystemExit(f"the start page is {landed}, not the Music Mood dashboard")
+            print(f"the start page is the Music Mood dashboard ({landed})")
             time.sleep(5)  # cards render asynchronously after the view element appears
             arguments.output.parent.mkdir(parents=True, exist_ok=True)
             # The cards fill the top of the view; the clip leaves out the empty rest of the page.

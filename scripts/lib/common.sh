@@ -175,8 +175,33 @@ ha_venv() {
     shift 2
     local venv
     venv="$(ensure_venv "$name" "$python" "" "$@")"
+    pin_transitive_requirements "$venv"
     install_ha_requirements "$venv" --imported-by "$REPO_ROOT/custom_components/music_mood"
     printf '%s\n' "$venv"
+}
+
+# The pins for what a venv's Home Assistant needs only indirectly (the file may not exist).
+transitive_pins_of() {
+    printf '%s/scripts/lib/constraints/homeassistant-%s.txt\n' "$REPO_ROOT" "$(ha_version_in "$1")"
+}
+
+# pin_transitive_requirements VENV: installs transitive_pins_of VENV (pip would otherwise take the newest
+# release of such a package, which an older Home Assistant may not work with: pycares 5 under aiodns
+# 3.2.0 fails every DNS lookup), then checks that Home Assistant's DNS resolver works in VENV.
+pin_transitive_requirements() {
+    local venv="$1" pins key
+    pins="$(transitive_pins_of "$venv")"
+    if [[ -f "$pins" ]]; then
+        key="$(sha256sum "$pins" | cut -c1-16)"
+        if [[ "$(cat "$venv/.music_mood_transitive_pins" 2>/dev/null)" != "$key" ]]; then
+            log "  pip install -r ${pins#"$REPO_ROOT"/}"
+            "$venv/bin/python" -m pip install -q -r "$pins" >>"$venv.log" 2>&1 \
+                || { tail -n 40 "$venv.log" >&2; die "could not install $pins into $venv (log above)"; }
+            printf '%s\n' "$key" > "$venv/.music_mood_transitive_pins"
+        fi
+    fi
+    "$venv/bin/python" "$REPO_ROOT/scripts/lib/check_dns_resolver.py" \
+        || die "Home Assistant in $venv cannot resolve names (above): pin a working aiodns/pycares pair in $pins"
 }
 
 ha_min_venv() {
@@ -214,18 +239,22 @@ install_ha_requirements() {
     local helper="$REPO_ROOT/scripts/lib/ha_requirements.py" requirements constraints key requirement
     requirements="$("$venv/bin/python" "$helper" "$@")"
     constraints="$("$venv/bin/python" "$helper" --constraints)"
+    # Our transitive pins hold for these installs too: a requirement must not pull a newer pycares.
+    local pins constraint_args=(-c "$constraints")
+    pins="$(transitive_pins_of "$venv")"
+    [[ -f "$pins" ]] && constraint_args+=(-c "$pins")
     key="$(printf '%s\n' "$requirements" | sha256sum | cut -c1-16)"
     [[ "$(cat "$venv/.music_mood_ha_requirements" 2>/dev/null)" == "$key" ]] && return 0
     if [[ -n "$requirements" ]]; then
         log "  pip install (Home Assistant integration requirements) $(printf '%s ' $requirements)"
         # shellcheck disable=SC2086
-        if ! "$venv/bin/python" -m pip install -q -c "$constraints" $requirements >>"$venv.log" 2>&1; then
+        if ! "$venv/bin/python" -m pip install -q "${constraint_args[@]}" $requirements >>"$venv.log" 2>&1; then
             if [[ $best_effort -eq 0 ]]; then
                 tail -n 40 "$venv.log" >&2
                 die "could not install Home Assistant integration requirements into $venv (log above)"
             fi
             for requirement in $requirements; do
-                "$venv/bin/python" -m pip install -q -c "$constraints" "$requirement" >>"$venv.log" 2>&1 \
+                "$venv/bin/python" -m pip install -q "${constraint_args[@]}" "$requirement" >>"$venv.log" 2>&1 \
                     || log "  WARNING: $requirement cannot be installed here (see $venv.log); Home Assistant will report the integrations needing it as failed"
             done
         fi
