@@ -388,5 +388,5 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
         handle.truncate(65 * 1024 * 1024)
     with pytest.raises(ModelError) as caught:
         load_model(huge)
-    assert caught.value.reason == "unreadable"
+    assert caught.value.reason == "exceeds_limits"
     assert "65 MiB" in str(caught.value)

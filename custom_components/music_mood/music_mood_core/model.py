@@ -10,10 +10,10 @@ computation, thread-safe, and also belongs off the event loop.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,15 @@ from numpy.typing import NDArray
 
 from .blas import single_threaded_blas
 from .features import EXTRACTOR_VERSION
+from .model_bounds import (
+    MAX_NUMBER_CHARS,
+    PROBE_BATCH,
+    PROBE_TIME_LIMIT_S,
+    bounded_json_object,
+    frame_range_problem,
+    metadata_problem,
+)
+from .onnx_cost import ResourceLimitError
 from .onnx_numpy import (
     MAX_OPSET,
     MIN_OPSET,
@@ -34,7 +43,15 @@ from .onnx_numpy import (
     default_opset,
     unsupported_operators,
 )
-from .onnx_proto import FLOAT, Model, ProtoError, ValueInfo, looks_like_onnx, parse_model
+from .onnx_proto import (
+    FLOAT,
+    Model,
+    ParseLimitError,
+    ProtoError,
+    ValueInfo,
+    looks_like_onnx,
+    parse_model,
+)
 
 Engine = Literal["onnxruntime", "numpy"]
 EngineChoice = Literal["auto", "numpy", "onnxruntime"]
@@ -45,6 +62,7 @@ ModelErrorReason = Literal[
     "unsupported_operator",
     "bad_signature",
     "incompatible_metadata",
+    "exceeds_limits",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -137,7 +155,7 @@ class MoodModel:
                 f"features must have shape {expected} or (batch, *{expected}), "
                 f"got {np.shape(features)}"
             )
-        valence, arousal = runner(np.ascontiguousarray(batch))
+        valence, arousal = _run_in_batches(runner, np.ascontiguousarray(batch))
         result = np.concatenate([valence.reshape(-1, 1), arousal.reshape(-1, 1)], axis=1)
         clipped: NDArray[np.float32] = np.clip(result, -1.0, 1.0).astype(np.float32, copy=False)
         return clipped
@@ -146,6 +164,19 @@ class MoodModel:
         """Release the engine (onnxruntime session or numpy graph); later predictions raise."""
         with self._lock:
             self._runner = None
+
+
+def _run_in_batches(
+    runner: _Runner, features: NDArray[np.float32]
+) -> tuple[NDArray[np.float32], ...]:
+    """Run at most PROBE_BATCH excerpts at a time: the size the model was tested at."""
+    if features.shape[0] <= PROBE_BATCH:
+        return runner(features)
+    parts = [
+        runner(features[start : start + PROBE_BATCH])
+        for start in range(0, features.shape[0], PROBE_BATCH)
+    ]
+    return tuple(np.concatenate(outputs) for outputs in zip(*parts, strict=True))
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -158,6 +189,18 @@ def load_model(path: Path | str, *, engine: EngineChoice = "auto") -> MoodModel:
     when onnxruntime is not installed; ``"auto"`` falls back to numpy instead.
     """
     path = Path(path)
+    try:
+        return _load_checked(path, engine)
+    except (ModelError, ImportError):
+        raise
+    except Exception as err:  # a crafted file must not escape as anything but a ModelError
+        _LOGGER.debug("%s: unexpected failure while loading", path.name, exc_info=True)
+        raise ModelError(
+            "unreadable", f"{path.name} cannot be loaded ({type(err).__name__}: {err})"
+        ) from err
+
+
+def _load_checked(path: Path, engine: EngineChoice) -> MoodModel:
     data = _read(path)
     model = _parse(path, data)
     graph = _validate_graph(path, model)
@@ -190,7 +233,7 @@ def _read(path: Path) -> bytes:
         size = path.stat().st_size
         if size > MAX_MODEL_BYTES:
             raise ModelError(
-                "unreadable",
+                "exceeds_limits",
                 f"{path.name} is {size / 1048576:.0f} MiB; models larger than "
                 f"{MAX_MODEL_BYTES // 1048576} MiB are refused",
             )
@@ -208,6 +251,8 @@ def _read(path: Path) -> bytes:
 def _parse(path: Path, data: bytes) -> Model:
     try:
         return parse_model(data)
+    except ParseLimitError as err:
+        raise ModelError("exceeds_limits", f"{path.name} is refused: {err}") from err
     except ProtoError as err:
         if err.truncated and looks_like_onnx(data):
             raise ModelError("unreadable", f"{path.name} is truncated or damaged ({err})") from err
@@ -246,6 +291,9 @@ def _validate_graph(path: Path, model: Model) -> NumpyGraph:
 
 def _validate_metadata(path: Path, model: Model) -> ModelInfo:
     meta = model.metadata
+    too_large = metadata_problem(meta)
+    if too_large is not None:
+        raise ModelError("exceeds_limits", f"{path.name}: {too_large}")
     missing = [key for key in _REQUIRED_METADATA if _META + key not in meta]
     if missing:
         raise ModelError(
@@ -259,6 +307,8 @@ def _validate_metadata(path: Path, model: Model) -> ModelInfo:
 
     def number(key: str) -> float:
         text = meta[_META + key]
+        if len(text) > MAX_NUMBER_CHARS:
+            raise fail(f"{_META}{key} is longer than {MAX_NUMBER_CHARS} characters")
         try:
             value = float(text)
         except ValueError:
@@ -269,6 +319,8 @@ def _validate_metadata(path: Path, model: Model) -> ModelInfo:
 
     def integer(key: str) -> int:
         text = meta[_META + key]
+        if len(text) > MAX_NUMBER_CHARS:
+            raise fail(f"{_META}{key} is longer than {MAX_NUMBER_CHARS} characters")
         try:
             return int(text)
         except ValueError:
@@ -299,14 +351,13 @@ def _validate_metadata(path: Path, model: Model) -> ModelInfo:
             "equal and at least one sample: the live extractor uses non-overlapping frames"
         )
     sequence_length = integer("sequence_length")
-    if sequence_length <= 0:
-        raise fail(f"sequence length {sequence_length} must be positive")
+    out_of_range = frame_range_problem(window_s, step_s, hop_s, sequence_length)
+    if out_of_range is not None:
+        raise fail(out_of_range)
     try:
-        scores = json.loads(meta.get(_META + "scores", "{}"))
-    except json.JSONDecodeError:
-        raise fail(f"{_META}scores is not valid JSON") from None
-    if not isinstance(scores, dict):
-        raise fail(f"{_META}scores is not a JSON object")
+        scores = bounded_json_object(meta.get(_META + "scores", "{}"))
+    except ValueError as err:
+        raise fail(f"{_META}scores {err}") from None
     return ModelInfo(
         path=path,
         sample_rate=sample_rate,
@@ -393,20 +444,34 @@ def _onnxruntime_runner(ort: Any, data: bytes) -> _Runner:
 
 
 def _probe(path: Path, runner: _Runner, info: ModelInfo) -> None:
-    """Run the model once on a batch of two so a graph that cannot compute fails at load time."""
-    probe = np.zeros((2, info.sequence_length, N_FEATURES), np.float32)
+    """Run the model once on the largest batch it will ever get, so a graph that cannot compute,
+    or costs too much memory or time, fails at load time."""
+    batch = PROBE_BATCH
+    probe = np.zeros((batch, info.sequence_length, N_FEATURES), np.float32)
+    started = time.monotonic()
     try:
         outputs = runner(probe)
     except ModelError:
         raise
+    except (ResourceLimitError, MemoryError) as err:
+        raise ModelError(
+            "exceeds_limits", f"{path.name} is too costly to run ({type(err).__name__}: {err})"
+        ) from err
     except Exception as err:  # any engine failure on a valid-looking file is a broken graph
         raise ModelError("bad_signature", f"{path.name} fails a test run: {err}") from err
+    elapsed = time.monotonic() - started
+    if elapsed > PROBE_TIME_LIMIT_S:
+        raise ModelError(
+            "exceeds_limits",
+            f"{path.name} took {elapsed:.0f} s to predict {batch} excerpts; "
+            f"at most {PROBE_TIME_LIMIT_S:.0f} s are allowed",
+        )
     for name, output in zip(OUTPUT_NAMES, outputs, strict=True):
-        if output.shape != (2, 1):
+        if output.shape != (batch, 1):
             raise ModelError(
                 "bad_signature",
-                f"{path.name}: output {name!r} has shape {list(output.shape)} for a batch of 2, "
-                "expected [2, 1]",
+                f"{path.name}: output {name!r} has shape {list(output.shape)} for a batch of "
+                f"{batch}, expected [{batch}, 1]",
             )
 
 

@@ -15,6 +15,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from .onnx_cost import COST_FUNCTIONS, DEFAULT_RUN_LIMITS, CostFunction, RunLimits, RunMeter
 from .onnx_proto import AttributeValue, Graph, Model, Node
 
 Tensor = NDArray[Any]
@@ -513,7 +514,7 @@ _BUILDERS: Final[dict[str, Callable[[Node, int], _Kernel]]] = {
     "MatMul": _build_matmul,
     "GRU": _build_gru,
 }
-assert set(_BUILDERS) == SUPPORTED_OPERATORS
+assert set(_BUILDERS) == SUPPORTED_OPERATORS == set(COST_FUNCTIONS)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -577,6 +578,8 @@ class _Step:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     label: str
+    node: Node
+    cost: CostFunction
 
 
 def default_opset(model: Model) -> int:
@@ -633,7 +636,12 @@ class NumpyGraph:
                 )
             steps.append(
                 _Step(
-                    _BUILDERS[node.op_type](node, opset), node.inputs, node.outputs, _describe(node)
+                    _BUILDERS[node.op_type](node, opset),
+                    node.inputs,
+                    node.outputs,
+                    _describe(node),
+                    node,
+                    COST_FUNCTIONS[node.op_type],
                 )
             )
             known.update(name for name in node.outputs if name)
@@ -642,14 +650,21 @@ class NumpyGraph:
             raise GraphError(f"graph outputs {absent} are never produced")
         self._steps = tuple(steps)
 
-    def run(self, feeds: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    def run(
+        self, feeds: Mapping[str, Tensor], limits: RunLimits | None = DEFAULT_RUN_LIMITS
+    ) -> dict[str, Tensor]:
+        """Compute the outputs; ``limits`` (None: unlimited) raise ResourceLimitError first."""
         missing = [name for name in self.input_names if name not in feeds]
         if missing:
             raise GraphError(f"missing inputs {missing}")
         values: dict[str, Tensor] = dict(self._constants)
         values.update(feeds)
+        meter = None if limits is None else RunMeter(limits)
         for step in self._steps:
-            produced = step.kernel([values[name] if name else None for name in step.inputs])
+            arguments = [values[name] if name else None for name in step.inputs]
+            if meter is not None:
+                meter.charge(step.label, step.cost(step.node, arguments))
+            produced = step.kernel(arguments)
             for name, tensor in zip(step.outputs, produced, strict=False):
                 if name:
                     values[name] = tensor

@@ -7,6 +7,7 @@ read; every other field is skipped as the protobuf rules allow, so newer exporte
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -67,6 +68,70 @@ class ProtoError(ValueError):
         self.truncated = truncated
 
 
+class ParseLimitError(ProtoError):
+    """The file is well-formed but asks for more than a mood model may (counts, sizes, ranks)."""
+
+
+# Bounds on what decoding one file may build. Mood models have about 25 nodes and initializers and
+# 0.3 M weights; these refuse a crafted file before it costs much memory (16 MiB of empty nodes
+# would otherwise become 8 M Python objects).
+MAX_NODES: Final = 10_000
+MAX_INITIALIZERS: Final = 10_000
+MAX_DECODED_MESSAGES: Final = 100_000  # nodes, attributes, tensors, values, dims, metadata, ...
+MAX_FIELDS: Final = 2_000_000  # protobuf fields read, skipped ones included: bounds parse time
+MAX_LISTED_VALUES: Final = 1_000_000  # values decoded one by one (varints, unpacked numbers)
+MAX_TENSOR_ELEMENTS: Final = 16 * 1024 * 1024  # all tensors of a model together
+MAX_TENSOR_RANK: Final = 16
+
+
+class _Budget:
+    """Counts what one parse has built so far; raises ParseLimitError past a bound."""
+
+    __slots__ = ("elements", "fields", "initializers", "listed", "messages", "nodes")
+
+    def __init__(self) -> None:
+        self.nodes = self.initializers = self.messages = self.listed = self.elements = 0
+        self.fields = 0
+
+    def field(self) -> None:
+        self.fields += 1
+        if self.fields > MAX_FIELDS:
+            raise ParseLimitError(f"more than {MAX_FIELDS:,} protobuf fields: not a mood model")
+
+    def message(self, what: str) -> None:
+        self.messages += 1
+        if self.messages > MAX_DECODED_MESSAGES:
+            raise ParseLimitError(
+                f"more than {MAX_DECODED_MESSAGES:,} messages (at a {what}): not a mood model"
+            )
+
+    def node(self) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise ParseLimitError(f"more than {MAX_NODES:,} graph nodes")
+        self.message("node")
+
+    def initializer(self) -> None:
+        self.initializers += 1
+        if self.initializers > MAX_INITIALIZERS:
+            raise ParseLimitError(f"more than {MAX_INITIALIZERS:,} initializers")
+
+    def listed_values(self, count: int, what: str) -> None:
+        self.listed += count
+        if self.listed > MAX_LISTED_VALUES:
+            raise ParseLimitError(
+                f"more than {MAX_LISTED_VALUES:,} individually encoded values (in {what})"
+            )
+
+    def tensor_elements(self, count: int, name: str) -> None:
+        self.elements += count
+        if self.elements > MAX_TENSOR_ELEMENTS:
+            raise ParseLimitError(
+                f"tensor {name!r} brings the model to {self.elements:,} elements; "
+                f"at most {MAX_TENSOR_ELEMENTS:,} are allowed"
+            )
+
+
 AttributeValue = (
     float | int | bytes | NDArray[Any] | tuple[float, ...] | tuple[int, ...] | tuple[bytes, ...]
 )
@@ -122,12 +187,19 @@ def looks_like_onnx(data: bytes) -> bool:
 class _Reader:
     """Iterates over the fields of one protobuf message held in ``data[start:end]``."""
 
-    __slots__ = ("_data", "_end", "_pos")
+    __slots__ = ("_budget", "_data", "_end", "_pos")
 
-    def __init__(self, data: memoryview, start: int = 0, end: int | None = None) -> None:
+    def __init__(
+        self,
+        data: memoryview,
+        start: int = 0,
+        end: int | None = None,
+        budget: _Budget | None = None,
+    ) -> None:
         self._data = data
         self._pos = start
         self._end = len(data) if end is None else end
+        self._budget = budget
 
     def _varint(self) -> int:
         result = 0
@@ -147,7 +219,10 @@ class _Reader:
 
     def fields(self) -> Iterator[tuple[int, int, int | memoryview]]:
         """Yield ``(field_number, wire_type, value)``; value is an int or the field's bytes."""
+        budget = self._budget
         while self._pos < self._end:
+            if budget is not None:
+                budget.field()
             key = self._varint()
             number, wire_type = key >> 3, key & 7
             if number == 0:
@@ -203,12 +278,17 @@ def _as_str(value: int | memoryview, wire_type: int, what: str) -> str:
         raise ProtoError(f"{what}: not UTF-8") from err
 
 
-def _repeated_varints(value: int | memoryview, wire_type: int, what: str) -> list[int]:
+def _repeated_varints(
+    value: int | memoryview, wire_type: int, what: str, budget: _Budget
+) -> list[int]:
     """A repeated integer field element: either one varint or a packed run of them."""
     if wire_type == _VARINT:
         assert isinstance(value, int)
+        budget.listed_values(1, what)
         return [_signed64(value)]
     packed = _as_bytes(value, wire_type, what)
+    # Every varint takes at least one byte: charge the most the run can hold before decoding it.
+    budget.listed_values(len(packed), what)
     reader = _Reader(packed)
     values: list[int] = []
     while reader._pos < reader._end:
@@ -217,22 +297,23 @@ def _repeated_varints(value: int | memoryview, wire_type: int, what: str) -> lis
 
 
 def _repeated_fixed(
-    value: int | memoryview, wire_type: int, fixed_wire_type: int, fmt: str, what: str
-) -> list[float]:
-    """A repeated float/double field element: one fixed value or a packed run of them."""
+    value: int | memoryview, wire_type: int, fixed_wire_type: int, what: str
+) -> memoryview:
+    """A repeated float/double field element (one fixed value or a packed run): its bytes."""
     size = 4 if fixed_wire_type == _FIXED32 else 8
     if wire_type == fixed_wire_type:
         assert isinstance(value, memoryview)
-        return [struct.unpack(fmt, value)[0]]
+        return value
     packed = _as_bytes(value, wire_type, what)
     if len(packed) % size:
         raise ProtoError(f"{what}: packed length {len(packed)} is not a multiple of {size}")
-    return list(np.frombuffer(packed, dtype=fmt).tolist())
+    return packed
 
 
-def _string_entry(data: memoryview) -> tuple[str, str]:
+def _string_entry(data: memoryview, budget: _Budget) -> tuple[str, str]:
+    budget.message("metadata entry")
     key = value = ""
-    for number, wire_type, raw in _Reader(data).fields():
+    for number, wire_type, raw in _Reader(data, budget=budget).fields():
         if number == 1:
             key = _as_str(raw, wire_type, "metadata key")
         elif number == 2:
@@ -240,9 +321,10 @@ def _string_entry(data: memoryview) -> tuple[str, str]:
     return key, value
 
 
-def _opset(data: memoryview) -> tuple[str, int]:
+def _opset(data: memoryview, budget: _Budget) -> tuple[str, int]:
+    budget.message("opset import")
     domain, version = "", 0
-    for number, wire_type, raw in _Reader(data).fields():
+    for number, wire_type, raw in _Reader(data, budget=budget).fields():
         if number == 1:
             domain = _as_str(raw, wire_type, "opset domain")
         elif number == 2:
@@ -250,33 +332,52 @@ def _opset(data: memoryview) -> tuple[str, int]:
     return domain, version
 
 
-def parse_tensor(data: memoryview) -> tuple[str, NDArray[Any]]:
+def _integers(values: list[int], dtype: np.dtype[Any], name: str) -> NDArray[Any]:
+    """Integer data as ``dtype``; a value outside the type's range is an error, not a wrap."""
+    if dtype == np.dtype("bool"):
+        low, high = 0, 1
+    else:
+        info = np.iinfo(dtype)
+        low, high = int(info.min), int(info.max)
+    if values and (min(values) < low or max(values) > high):
+        raise ProtoError(f"tensor {name!r} holds values outside {low}..{high} for its data type")
+    return np.array(values, dtype=np.int64).astype(dtype)
+
+
+def parse_tensor(data: memoryview, budget: _Budget | None = None) -> tuple[str, NDArray[Any]]:
     """Decode a TensorProto into ``(name, array)``; the array is read-only."""
+    budget = _Budget() if budget is None else budget
+    budget.message("tensor")
     name = ""
     dims: list[int] = []
     data_type = 0
     raw_data: memoryview | None = None
-    float_data: list[float] = []
-    double_data: list[float] = []
+    # Numbers as their little-endian bytes: never one Python object per value.
+    float_data = bytearray()
+    double_data = bytearray()
     int32_data: list[int] = []
     int64_data: list[int] = []
-    for number, wire_type, raw in _Reader(data).fields():
+    for number, wire_type, raw in _Reader(data, budget=budget).fields():
         if number == 1:
-            dims.extend(_repeated_varints(raw, wire_type, "tensor dims"))
+            dims.extend(_repeated_varints(raw, wire_type, "tensor dims", budget))
+            if len(dims) > MAX_TENSOR_RANK:
+                raise ParseLimitError(
+                    f"a tensor has more than {MAX_TENSOR_RANK} dimensions ({len(dims)}+)"
+                )
         elif number == 2:
             data_type = _as_int(raw, wire_type, "tensor data_type")
         elif number == 4:
-            float_data.extend(_repeated_fixed(raw, wire_type, _FIXED32, "<f", "float_data"))
+            float_data += _repeated_fixed(raw, wire_type, _FIXED32, "float_data")
         elif number == 5:
-            int32_data.extend(_repeated_varints(raw, wire_type, "int32_data"))
+            int32_data.extend(_repeated_varints(raw, wire_type, "int32_data", budget))
         elif number == 7:
-            int64_data.extend(_repeated_varints(raw, wire_type, "int64_data"))
+            int64_data.extend(_repeated_varints(raw, wire_type, "int64_data", budget))
         elif number == 8:
             name = _as_str(raw, wire_type, "tensor name")
         elif number == 9:
             raw_data = _as_bytes(raw, wire_type, "raw_data")
         elif number == 10:
-            double_data.extend(_repeated_fixed(raw, wire_type, _FIXED64, "<d", "double_data"))
+            double_data += _repeated_fixed(raw, wire_type, _FIXED64, "double_data")
         elif number == 14 and _as_int(raw, wire_type, "data_location") == (
             _TENSOR_DATA_LOCATION_EXTERNAL
         ):
@@ -289,7 +390,14 @@ def parse_tensor(data: memoryview) -> tuple[str, NDArray[Any]]:
         raise ProtoError(f"tensor {name!r} has unsupported data type {data_type}")
     if any(d < 0 for d in dims):
         raise ProtoError(f"tensor {name!r} has negative dims {dims}")
-    count = int(np.prod(dims, dtype=np.int64)) if dims else 1
+    # Python integers: a product of huge dims must not wrap around to a small number.
+    count = math.prod(dims)
+    if count > MAX_TENSOR_ELEMENTS:
+        raise ParseLimitError(
+            f"tensor {name!r} claims {count:,} elements; "
+            f"at most {MAX_TENSOR_ELEMENTS:,} are allowed"
+        )
+    budget.tensor_elements(count, name)
     array: NDArray[Any]
     if raw_data is not None:
         if len(raw_data) != count * dtype.itemsize:
@@ -299,29 +407,29 @@ def parse_tensor(data: memoryview) -> tuple[str, NDArray[Any]]:
             )
         array = np.frombuffer(raw_data, dtype=dtype).copy()
     else:
-        typed: list[float] | list[int]
+        values: NDArray[Any]
         if data_type == FLOAT:
-            typed = float_data
+            values = np.frombuffer(bytes(float_data), dtype="<f4")
         elif data_type == DOUBLE:
-            typed = double_data
+            values = np.frombuffer(bytes(double_data), dtype="<f8")
         elif data_type == INT64:
-            typed = int64_data
+            values = _integers(int64_data, dtype, name)
         elif data_type == FLOAT16:
             # float16 values are stored as their bit patterns in int32_data.
-            bits = np.array(int32_data, dtype=np.uint16)
-            typed = [float(value) for value in bits.view(np.float16).astype(np.float32)]
+            values = _integers(int32_data, np.dtype(np.uint16), name).view(np.float16)
         else:
-            typed = int32_data
-        if len(typed) != count:
-            raise ProtoError(f"tensor {name!r}: {len(typed)} values for {count} elements")
-        array = np.array(typed, dtype=dtype)
+            values = _integers(int32_data, dtype, name)
+        if values.size != count:
+            raise ProtoError(f"tensor {name!r}: {values.size} values for {count} elements")
+        array = np.array(values, dtype=dtype)
     array = array.astype(dtype.newbyteorder("="), copy=False).reshape(dims)
     array.flags.writeable = False
     return name, array
 
 
-def _attribute(data: memoryview) -> tuple[str, AttributeValue | None]:
+def _attribute(data: memoryview, budget: _Budget) -> tuple[str, AttributeValue | None]:
     """Decode an AttributeProto; the value is None for kinds this reader does not decode."""
+    budget.message("attribute")
     name = ""
     attr_type = 0
     scalar_float: float | None = None
@@ -331,7 +439,7 @@ def _attribute(data: memoryview) -> tuple[str, AttributeValue | None]:
     floats: list[float] = []
     ints: list[int] = []
     strings: list[bytes] = []
-    for number, wire_type, raw in _Reader(data).fields():
+    for number, wire_type, raw in _Reader(data, budget=budget).fields():
         if number == 1:
             name = _as_str(raw, wire_type, "attribute name")
         elif number == 20:
@@ -345,12 +453,15 @@ def _attribute(data: memoryview) -> tuple[str, AttributeValue | None]:
         elif number == 4:
             string = bytes(_as_bytes(raw, wire_type, "attribute s"))
         elif number == 5:
-            tensor = parse_tensor(_as_bytes(raw, wire_type, "attribute t"))[1]
+            tensor = parse_tensor(_as_bytes(raw, wire_type, "attribute t"), budget)[1]
         elif number == 7:
-            floats.extend(_repeated_fixed(raw, wire_type, _FIXED32, "<f", "attribute floats"))
+            chunk = _repeated_fixed(raw, wire_type, _FIXED32, "attribute floats")
+            budget.listed_values(len(chunk) // 4, "attribute floats")
+            floats.extend(float(value) for value in np.frombuffer(chunk, dtype="<f4"))
         elif number == 8:
-            ints.extend(_repeated_varints(raw, wire_type, "attribute ints"))
+            ints.extend(_repeated_varints(raw, wire_type, "attribute ints", budget))
         elif number == 9:
+            budget.listed_values(1, "attribute strings")
             strings.append(bytes(_as_bytes(raw, wire_type, "attribute strings")))
     # AttributeType: FLOAT=1 INT=2 STRING=3 TENSOR=4 FLOATS=6 INTS=7 STRINGS=8.
     by_type: dict[int, AttributeValue | None] = {
@@ -375,16 +486,19 @@ def _attribute(data: memoryview) -> tuple[str, AttributeValue | None]:
     return name, None
 
 
-def _node(data: memoryview) -> Node:
+def _node(data: memoryview, budget: _Budget) -> Node:
+    budget.node()
     inputs: list[str] = []
     outputs: list[str] = []
     name = op_type = domain = ""
     attributes: dict[str, AttributeValue] = {}
     undecoded: list[str] = []
-    for number, wire_type, raw in _Reader(data).fields():
+    for number, wire_type, raw in _Reader(data, budget=budget).fields():
         if number == 1:
+            budget.listed_values(1, "node inputs")
             inputs.append(_as_str(raw, wire_type, "node input"))
         elif number == 2:
+            budget.listed_values(1, "node outputs")
             outputs.append(_as_str(raw, wire_type, "node output"))
         elif number == 3:
             name = _as_str(raw, wire_type, "node name")
@@ -393,7 +507,7 @@ def _node(data: memoryview) -> Node:
         elif number == 7:
             domain = _as_str(raw, wire_type, "node domain")
         elif number == 5:
-            attr_name, value = _attribute(_as_bytes(raw, wire_type, "node attribute"))
+            attr_name, value = _attribute(_as_bytes(raw, wire_type, "node attribute"), budget)
             if value is None:
                 undecoded.append(attr_name)
             else:
@@ -401,13 +515,18 @@ def _node(data: memoryview) -> Node:
     return Node(op_type, domain, name, tuple(inputs), tuple(outputs), attributes, tuple(undecoded))
 
 
-def _shape(data: memoryview) -> tuple[int | str | None, ...]:
+def _shape(data: memoryview, budget: _Budget) -> tuple[int | str | None, ...]:
     dims: list[int | str | None] = []
-    for number, wire_type, raw in _Reader(data).fields():
+    for number, wire_type, raw in _Reader(data, budget=budget).fields():
         if number != 1:
             continue
+        budget.message("dimension")
+        if len(dims) >= MAX_TENSOR_RANK:
+            raise ParseLimitError(f"a value has more than {MAX_TENSOR_RANK} dimensions")
         dim: int | str | None = None
-        for dim_number, dim_wire, dim_raw in _Reader(_as_bytes(raw, wire_type, "dim")).fields():
+        for dim_number, dim_wire, dim_raw in _Reader(
+            _as_bytes(raw, wire_type, "dim"), budget=budget
+        ).fields():
             if dim_number == 1:
                 dim = _as_int(dim_raw, dim_wire, "dim_value")
             elif dim_number == 2:
@@ -416,83 +535,91 @@ def _shape(data: memoryview) -> tuple[int | str | None, ...]:
     return tuple(dims)
 
 
-def _value_info(data: memoryview) -> ValueInfo:
+def _value_info(data: memoryview, budget: _Budget) -> ValueInfo:
+    budget.message("graph input or output")
     name = ""
     elem_type: int | None = None
     shape: tuple[int | str | None, ...] | None = None
-    for number, wire_type, raw in _Reader(data).fields():
+    for number, wire_type, raw in _Reader(data, budget=budget).fields():
         if number == 1:
             name = _as_str(raw, wire_type, "value name")
         elif number == 2:
             for type_number, type_wire, type_raw in _Reader(
-                _as_bytes(raw, wire_type, "value type")
+                _as_bytes(raw, wire_type, "value type"), budget=budget
             ).fields():
                 if type_number != 1:  # only tensor_type; sequences/maps stay untyped
                     continue
                 tensor_type = _as_bytes(type_raw, type_wire, "tensor_type")
-                for t_number, t_wire, t_raw in _Reader(tensor_type).fields():
+                for t_number, t_wire, t_raw in _Reader(tensor_type, budget=budget).fields():
                     if t_number == 1:
                         elem_type = _as_int(t_raw, t_wire, "elem_type")
                     elif t_number == 2:
-                        shape = _shape(_as_bytes(t_raw, t_wire, "shape"))
+                        shape = _shape(_as_bytes(t_raw, t_wire, "shape"), budget)
     return ValueInfo(name, elem_type, shape)
 
 
-def _graph(data: memoryview) -> Graph:
+def _graph(data: memoryview, budget: _Budget) -> Graph:
     name = ""
     nodes: list[Node] = []
     initializers: dict[str, NDArray[Any]] = {}
     inputs: list[ValueInfo] = []
     outputs: list[ValueInfo] = []
     has_sparse = False
-    for number, wire_type, raw in _Reader(data).fields():
+    for number, wire_type, raw in _Reader(data, budget=budget).fields():
         if number == 1:
-            nodes.append(_node(_as_bytes(raw, wire_type, "graph node")))
+            nodes.append(_node(_as_bytes(raw, wire_type, "graph node"), budget))
         elif number == 2:
             name = _as_str(raw, wire_type, "graph name")
         elif number == 5:
-            tensor_name, array = parse_tensor(_as_bytes(raw, wire_type, "initializer"))
+            budget.initializer()
+            tensor_name, array = parse_tensor(_as_bytes(raw, wire_type, "initializer"), budget)
             initializers[tensor_name] = array
         elif number == 11:
-            inputs.append(_value_info(_as_bytes(raw, wire_type, "graph input")))
+            inputs.append(_value_info(_as_bytes(raw, wire_type, "graph input"), budget))
         elif number == 12:
-            outputs.append(_value_info(_as_bytes(raw, wire_type, "graph output")))
+            outputs.append(_value_info(_as_bytes(raw, wire_type, "graph output"), budget))
         elif number == 15:
             has_sparse = True
     return Graph(name, tuple(nodes), initializers, tuple(inputs), tuple(outputs), has_sparse)
 
 
 def parse_model(data: bytes) -> Model:
-    """Decode a serialised ModelProto. Raises ProtoError for anything that is not one."""
+    """Decode a serialised ModelProto. Raises ProtoError for anything that is not one, and its
+    subclass ParseLimitError for a model beyond the bounds above."""
     if not data:
         raise ProtoError("the file is empty")
     view = memoryview(data)
+    budget = _Budget()
     ir_version = 0
     opsets: dict[str, int] = {}
     graph: Graph | None = None
     metadata: dict[str, str] = {}
     producer = ""
     has_functions = False
-    unknown: list[int] = []
-    for number, wire_type, raw in _Reader(view).fields():
+    unknown: set[int] = set()
+    for number, wire_type, raw in _Reader(view, budget=budget).fields():
         if number == 1:
             ir_version = _as_int(raw, wire_type, "ir_version")
         elif number == 2:
             producer = _as_str(raw, wire_type, "producer_name")
         elif number == 7:
-            graph = _graph(_as_bytes(raw, wire_type, "graph"))
+            if graph is not None:
+                raise ProtoError("more than one graph")
+            graph = _graph(_as_bytes(raw, wire_type, "graph"), budget)
         elif number == 8:
-            domain, version = _opset(_as_bytes(raw, wire_type, "opset_import"))
+            domain, version = _opset(_as_bytes(raw, wire_type, "opset_import"), budget)
             opsets[domain] = version
         elif number == 14:
-            key, value = _string_entry(_as_bytes(raw, wire_type, "metadata_props"))
+            key, value = _string_entry(_as_bytes(raw, wire_type, "metadata_props"), budget)
             metadata[key] = value
         elif number == 25:
             has_functions = True
         elif number not in (3, 4, 5, 6, 20):
-            unknown.append(number)
+            unknown.add(number)
     if graph is None:
         raise ProtoError("no graph: this is not an ONNX model")
     if ir_version <= 0:
         raise ProtoError("no ir_version: this is not an ONNX model")
-    return Model(ir_version, opsets, graph, metadata, producer, has_functions, tuple(unknown))
+    return Model(
+        ir_version, opsets, graph, metadata, producer, has_functions, tuple(sorted(unknown))
+    )
