@@ -178,9 +178,14 @@ def outside_file(tmp_path: Path) -> Path:
             "#EXTM3U\n#EXT-X-TARGETDURATION:5\n#EXTINF:5,\nfile:{target}\n#EXT-X-ENDLIST\n",
         ),
         # A playlist does not need the name: ffmpeg probes the content.
-        ("disguised.wav", "#EXTM3U\n#EXTINF:5,\n{target}\n#EXT-X-ENDLIST\n"),
+        (
+            "disguised.wav",
+            "#EXTM3U\n#EXT-X-TARGETDURATION:5\n#EXTINF:5,\n{target}\n#EXT-X-ENDLIST\n",
+        ),
+        # ffconcat lists are also refused by the concat demuxer's own "safe" mode; kept as a guard.
         ("escape.ffconcat", "ffconcat version 1.0\nfile {target}\n"),
     ],
+    ids=["hls_path", "hls_file_url", "hls_disguised", "ffconcat"],
 )
 async def test_playlists_cannot_reach_outside_the_allowed_folders(
     hass: HomeAssistant, media_dir: Path, outside_file: Path, name: str, playlist: str
@@ -193,6 +198,8 @@ async def test_playlists_cannot_reach_outside_the_allowed_folders(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_SOURCE: "cannot_connect"}
+    # Refused by the demuxer restriction itself, before the playlist was read.
+    assert "not on whitelist" in result["description_placeholders"]["detail"]
     assert ffmpeg_children() == []
 
 
