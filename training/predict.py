@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnx
-import onnxruntime
 from music_mood_core import features as core_features
-from music_mood_core.model import load_model
+from music_mood_core.model import BUNDLED_MODEL_PATH, load_model
+from music_mood_core.onnx_proto import parse_model
 from numpy.typing import NDArray
 
 from .config import SEQUENCE_LENGTH, TARGETS
@@ -20,7 +19,9 @@ from .features import decode_audio
 # Live audio arrives in small chunks; feeding the file the same way exercises the same code path.
 CHUNK_SAMPLES = 4096
 
-Predictor = Callable[[NDArray[np.float32]], dict[str, NDArray[np.float64]]]
+# (features (B, 60, 68), raw frame levels (B, 60)) -> valence and arousal (B,) each.
+Predictor = Callable[[NDArray[np.float32], NDArray[np.float32]], dict[str, NDArray[np.float64]]]
+DEFAULT_MODEL = BUNDLED_MODEL_PATH
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Timeline:
 
 
 def onnxruntime_predictor(model_path: Path) -> Predictor:
+    import onnxruntime  # noqa: PLC0415 - optional: only for --onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
@@ -44,8 +46,15 @@ def onnxruntime_predictor(model_path: Path) -> Predictor:
         str(model_path), options, providers=["CPUExecutionProvider"]
     )
 
-    def predict(batch: NDArray[np.float32]) -> dict[str, NDArray[np.float64]]:
-        outputs = session.run(list(TARGETS), {"features": batch})
+    inputs = {i.name for i in session.get_inputs()}
+
+    def predict(
+        batch: NDArray[np.float32], levels: NDArray[np.float32]
+    ) -> dict[str, NDArray[np.float64]]:
+        feeds = {"features": batch}
+        if "loudness" in inputs:
+            feeds["loudness"] = levels
+        outputs = session.run(list(TARGETS), feeds)
         return {
             t: np.asarray(o, dtype=np.float64)[:, 0] for t, o in zip(TARGETS, outputs, strict=True)
         }
@@ -57,8 +66,10 @@ def core_predictor(model_path: Path) -> Predictor:
     """The integration's own loader and runner: validates the file as Home Assistant does."""
     model = load_model(model_path)
 
-    def predict(batch: NDArray[np.float32]) -> dict[str, NDArray[np.float64]]:
-        outputs = np.asarray(model.predict(batch), dtype=np.float64)
+    def predict(
+        batch: NDArray[np.float32], levels: NDArray[np.float32]
+    ) -> dict[str, NDArray[np.float64]]:
+        outputs = np.asarray(model.predict(batch, levels), dtype=np.float64)
         return {"valence": outputs[:, 0], "arousal": outputs[:, 1]}
 
     return predict
@@ -70,28 +81,40 @@ def model_predictor(model_path: Path, prefer_core: bool = True) -> Predictor:
 
 def excerpt_windows(
     samples: NDArray[np.int16], sample_rate: int
-) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
-    """Feed the PCM to an ExcerptStream in live-sized chunks; collect its (60, 68) matrices."""
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float64]]:
+    """Feed the PCM to an ExcerptStream in live-sized chunks; collect its (60, 68) matrices,
+    the raw frame levels (60,) of the same excerpts and their end times."""
     grid = core_features.FrameGrid.from_seconds(sample_rate)
     stream = core_features.ExcerptStream(grid, SEQUENCE_LENGTH)
-    matrices, ends = [], []
+    matrices, levels, ends = [], [], []
     for start in range(0, samples.size, CHUNK_SAMPLES):
         for window in stream.push(samples[start : start + CHUNK_SAMPLES]):
             matrices.append(window.features)
+            levels.append(window.frame_levels_dbfs)
             ends.append(window.end_sample)
     if not matrices:
-        return np.zeros((0, SEQUENCE_LENGTH, core_features.N_FEATURES), np.float32), np.zeros(0)
-    return np.stack(matrices).astype(np.float32), np.array(ends, dtype=np.float64) / sample_rate
+        return (
+            np.zeros((0, SEQUENCE_LENGTH, core_features.N_FEATURES), np.float32),
+            np.zeros((0, SEQUENCE_LENGTH), np.float32),
+            np.zeros(0),
+        )
+    return (
+        np.stack(matrices).astype(np.float32),
+        np.stack(levels).astype(np.float32),
+        np.array(ends, dtype=np.float64) / sample_rate,
+    )
 
 
 def predict_file(
     audio_path: Path, predictor: Predictor, sample_rate: int, batch_size: int = 256
 ) -> Timeline:
     samples = decode_audio(audio_path, sample_rate)
-    matrices, times = excerpt_windows(samples, sample_rate)
+    matrices, levels, times = excerpt_windows(samples, sample_rate)
     outputs: dict[str, list[NDArray[np.float64]]] = {t: [] for t in TARGETS}
     for start in range(0, len(matrices), batch_size):
-        predicted = predictor(matrices[start : start + batch_size])
+        predicted = predictor(
+            matrices[start : start + batch_size], levels[start : start + batch_size]
+        )
         for target in TARGETS:
             outputs[target].append(predicted[target])
     joined = {t: np.concatenate(v) if v else np.zeros(0) for t, v in outputs.items()}
@@ -115,9 +138,7 @@ def write_timeline(timeline: Timeline, path: Path | None) -> str:
 
 
 def model_sample_rate(model_path: Path) -> int:
-
-    model = onnx.load(str(model_path), load_external_data=False)
-    props = {p.key: p.value for p in model.metadata_props}
+    props = parse_model(model_path.read_bytes()).metadata
     return int(props.get("music_mood.sample_rate", "22050"))
 
 

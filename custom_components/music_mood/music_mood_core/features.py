@@ -28,6 +28,9 @@ NORMALISATION_EXCERPT: Final = "excerpt"
 DEFAULT_SEQUENCE_LENGTH: Final = 60
 DEFAULT_HOP_S: Final = 0.5
 SILENCE_FLOOR_DBFS: Final = -120.0
+# Floor of the per-frame levels a model sees: quieter frames are silence for the purpose of mood,
+# and a fixed floor keeps digital silence from becoming -inf (or a huge outlier) in the input.
+FRAME_LEVEL_FLOOR_DBFS: Final = -100.0
 
 _BASE_NAMES: Final[tuple[str, ...]] = (
     "zcr",
@@ -118,6 +121,9 @@ class ExcerptWindow:
     features: Float64Array
     end_sample: int
     level_dbfs: float
+    # Per-frame level of the raw excerpt (before normalisation), the loudness that the
+    # per-excerpt normalisation of ``features`` hides; see :func:`frame_levels_dbfs`.
+    frame_levels_dbfs: Float64Array
 
 
 # --------------------------------------------------------------------------------------------
@@ -612,6 +618,51 @@ def level_dbfs(pcm: ArrayLike) -> float:
     return max(SILENCE_FLOOR_DBFS, 20.0 * math.log10(rms / _INT16_SCALE))
 
 
+def frame_levels_dbfs(
+    excerpts: ArrayLike, grid: FrameGrid, sequence_length: int = DEFAULT_SEQUENCE_LENGTH
+) -> Float64Array:
+    """RMS level in dBFS of each analysis frame of raw excerpts, floored at -100 dBFS.
+
+    ``excerpts`` holds int16-scale samples, shape (excerpt_samples,) or (n, excerpt_samples); the
+    result has shape (sequence_length,) or (n, sequence_length). The frames are those of
+    :func:`excerpt_features` (frame k starts at k * step and spans one window), but the samples are
+    NOT normalised: this is the loudness that normalisation removes from the features.
+    """
+    raw = _as_samples(excerpts)
+    expected = grid.excerpt_samples(sequence_length)
+    if raw.ndim not in (1, 2) or raw.shape[-1] != expected:
+        raise ValueError(
+            f"excerpts must have shape ({expected},) or (n, {expected}), got {raw.shape}"
+        )
+    unit = raw.astype(np.float64) * _UNIT
+    frames = _frames_of(unit, grid, sequence_length)
+    mean_square = np.mean(frames * frames, axis=-1)
+    floor = 10.0 ** (FRAME_LEVEL_FLOOR_DBFS / 10.0)
+    levels: Float64Array = 10.0 * np.log10(np.maximum(mean_square, floor))
+    return levels
+
+
+def label_excerpt_levels(
+    samples: ArrayLike,
+    grid: FrameGrid,
+    times_s: ArrayLike,
+    sequence_length: int = DEFAULT_SEQUENCE_LENGTH,
+) -> Float64Array:
+    """:func:`frame_levels_dbfs` (len(times_s), sequence_length) of the excerpts ending at each time."""
+    raw = _as_samples(samples)
+    if raw.ndim != 1:
+        raise ValueError(f"samples must be a 1-D (mono) array, got shape {raw.shape}")
+    times = np.atleast_1d(np.asarray(times_s, dtype=np.float64))
+    starts = [excerpt_bounds(float(t), grid.sample_rate, grid, sequence_length)[0] for t in times]
+    length = grid.excerpt_samples(sequence_length)
+    if starts and max(starts) + length > raw.size:
+        raise ValueError(f"label times lie beyond the signal's {raw.size / grid.sample_rate:.3f} s")
+    out = np.empty((len(starts), sequence_length))
+    for k, start in enumerate(starts):
+        out[k] = frame_levels_dbfs(raw[start : start + length], grid, sequence_length)
+    return out
+
+
 class ExcerptStream:
     """Live form of policy "excerpt": PCM chunks in, one (sequence_length, 68) matrix per hop out.
 
@@ -696,6 +747,7 @@ class ExcerptStream:
             features=features,
             end_sample=self._position,
             level_dbfs=level_dbfs(newest_hop),
+            frame_levels_dbfs=frame_levels_dbfs(excerpt, self.grid, self.sequence_length),
         )
 
 

@@ -1,0 +1,87 @@
+"""`music-mood-train default`: the command line of training/default_run.py."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .excerpt_data import DEFAULT_SET_WEIGHTS
+
+SET_WEIGHT_HELP = (
+    "NAME=WEIGHT, repeatable: how much a set pulls in training relative to the others (each set's "
+    "excerpt weights sum to its weight, so a big set does not dominate). Defaults: "
+    + ", ".join(f"{k}={v:g}" for k, v in DEFAULT_SET_WEIGHTS.items())
+)
+
+
+def default_excerpt_cache() -> Path:
+    return Path.home() / ".cache" / "music_mood" / "excerpts"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, default=None, help="data root (default: $MUSIC_MOOD_DATA or ../shared/data)")
+    parser.add_argument("--out", type=Path, required=True, help="run folder (model, report, plots)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of splits and networks (default 0)")
+    parser.add_argument("--set-weight", action="append", default=[], metavar="NAME=WEIGHT", help=SET_WEIGHT_HELP)
+    parser.add_argument(
+        "--candidates",
+        default=None,
+        help="comma-separated subset of gru, stats_relative, stats_absolute, stats_none (default: the first three)",
+    )
+    parser.add_argument("--gru-epochs", type=int, default=4)
+    parser.add_argument("--gru-ensemble-size", type=int, default=2)
+    parser.add_argument("--stats-epochs", type=int, default=40)
+    parser.add_argument("--stats-ensemble-size", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--excerpt-cache", type=Path, default=None, help="cache of excerpt features")
+    parser.add_argument("--dataset-cache", type=Path, default=None, help="cache of MIDI renders")
+
+
+def parse_set_weights(values: list[str]) -> dict[str, float]:
+    weights = dict(DEFAULT_SET_WEIGHTS)
+    for value in values:
+        name, _, number = value.partition("=")
+        if name not in DEFAULT_SET_WEIGHTS:
+            raise ValueError(f"--set-weight {value!r}: unknown set {name!r}")
+        try:
+            weight = float(number)
+        except ValueError:
+            raise ValueError(f"--set-weight {value!r}: {number!r} is not a number") from None
+        if not weight >= 0:
+            raise ValueError(f"--set-weight {value!r}: the weight must be >= 0")
+        weights[name] = weight
+    return weights
+
+
+def run(args: argparse.Namespace) -> None:
+    # torch loads only for this command.
+    from .datasets import data_root, default_cache_dir  # noqa: PLC0415
+    from .default_run import CANDIDATES, DefaultSettings, run_default  # noqa: PLC0415
+
+    known = (*CANDIDATES, "stats_none")
+    candidates = tuple(args.candidates.split(",")) if args.candidates else CANDIDATES
+    unknown = [c for c in candidates if c not in known]
+    if unknown:
+        raise ValueError(f"--candidates: unknown {', '.join(unknown)} (known: {', '.join(known)})")
+    for name in ("gru_epochs", "gru_ensemble_size", "stats_epochs", "stats_ensemble_size", "threads"):
+        if getattr(args, name) <= 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be positive")
+    settings = DefaultSettings(
+        seed=args.seed,
+        set_weights=parse_set_weights(args.set_weight),
+        candidates=candidates,
+        gru_epochs=args.gru_epochs,
+        gru_ensemble_size=args.gru_ensemble_size,
+        stats_epochs=args.stats_epochs,
+        stats_ensemble_size=args.stats_ensemble_size,
+        threads=args.threads,
+    )
+    summary = run_default(
+        data_root(args.data),
+        args.out,
+        settings,
+        dataset_cache=args.dataset_cache or default_cache_dir(),
+        excerpt_cache=args.excerpt_cache or default_excerpt_cache(),
+    )
+    print((args.out / "report.md").read_text(encoding="utf-8"))
+    print(f"chose {summary['chosen']}; wrote {args.out / 'default.onnx'}")

@@ -1,0 +1,344 @@
+"""`music-mood-train default`: train every candidate on every set, choose by validation, export.
+
+Steps: load the five sets and their group-disjoint validation splits (written to the run folder),
+gather the live excerpts (cached features + raw frame levels), train the candidates, score them on
+each set's validation part from per-item means, export each to ONNX (checked against torch and the
+numpy engine), copy the best to ``default.onnx`` and write ``report.md``, plots and timings.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from music_mood_core.features import EXTRACTOR_VERSION
+from music_mood_core.model import load_model
+from numpy.typing import NDArray
+
+from .config import GRUSettings
+from .datasets import SET_NAMES, LabelledItem, load_set, validation_split, write_split
+from .excerpt_data import DEFAULT_SET_WEIGHTS, ExcerptArrays, assemble
+from .export import PARITY_TOLERANCE, ExportError, export_ensemble, model_metadata
+from .gru_default import fit_gru_ensemble, predict_gru
+from .mood_loss import DEFAULT_SIGN_MARGIN
+from .quality import ItemPredictions, goal_misses, selection_score, set_figures
+from .stats_export import export_stats
+from .stats_model import StatsEnsemble, StatsSettings
+
+Predict = Callable[[NDArray[np.float32], NDArray[np.float32]], NDArray[np.float64]]
+CANDIDATES = ("gru", "stats_relative", "stats_absolute")
+
+
+@dataclass(frozen=True)
+class DefaultSettings:
+    seed: int = 0
+    validation_fraction: float = 0.2
+    set_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SET_WEIGHTS))
+    sets: tuple[str, ...] = SET_NAMES
+    candidates: tuple[str, ...] = CANDIDATES
+    train_every_s: float = 1.0  # training excerpts: every other hop (neighbours overlap by 2.5 s)
+    gru_every_s: float = 2.0  # the GRU costs ~50x more per excerpt than the statistics model
+    gru_ensemble_size: int = 2
+    gru_epochs: int = 4
+    stats_ensemble_size: int = 5
+    stats_epochs: int = 40
+    margin: float = DEFAULT_SIGN_MARGIN
+    threads: int = 2
+
+
+@dataclass
+class Candidate:
+    name: str
+    description: str
+    path: Path
+    figures: dict[str, dict[str, float]]
+    score: float
+    parity: dict[str, float]
+    train_s: float
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def load_splits(
+    root: Path, dataset_cache: Path, settings: DefaultSettings, out: Path
+) -> dict[str, tuple[list[LabelledItem], list[LabelledItem]]]:
+    splits: dict[str, tuple[list[LabelledItem], list[LabelledItem]]] = {}
+    for name in settings.sets:
+        items = load_set(name, root, cache_dir=dataset_cache, report=lambda m: _say(f"  note: {m}"))
+        train_ids, validation_ids = validation_split(
+            items, seed=settings.seed, fraction=settings.validation_fraction
+        )
+        write_split(
+            out / "splits" / f"{name}.json",
+            items,
+            train_ids,
+            validation_ids,
+            seed=settings.seed,
+            fraction=settings.validation_fraction,
+        )
+        by_id = {item.item_id: item for item in items}
+        splits[name] = ([by_id[i] for i in train_ids], [by_id[i] for i in validation_ids])
+        _say(f"{name}: {len(train_ids)} train, {len(validation_ids)} validation items")
+    return splits
+
+
+def per_item(arrays: ExcerptArrays, predicted: NDArray[np.float64]) -> list[ItemPredictions]:
+    return [
+        ItemPredictions(key[1], predicted[rows], arrays.targets[rows].astype(np.float64))
+        for key, rows in arrays.item_rows().items()
+    ]
+
+
+def evaluate(
+    predict: Predict, validation: Mapping[str, ExcerptArrays]
+) -> dict[str, dict[str, float]]:
+    return {
+        name: set_figures(name, per_item(arrays, predict(arrays.features, arrays.levels)))
+        for name, arrays in validation.items()
+    }
+
+
+def constant_prediction(train: ExcerptArrays) -> NDArray[np.float64]:
+    """The weighted mean training label per axis (sign labels counted as ±1)."""
+    values = []
+    for axis in range(2):
+        known = ~np.isnan(train.targets[:, axis])
+        values.append(float(np.average(train.targets[known, axis], weights=train.weight[known])))
+    return np.array(values)
+
+
+def _training_data_text(splits: Mapping[str, tuple[list[LabelledItem], list[LabelledItem]]]) -> str:
+    parts = [f"{name} {len(train)} items" for name, (train, _) in splits.items()]
+    return "training parts of " + ", ".join(parts) + " (group-disjoint validation held out)"
+
+
+def _engine_parity(
+    path: Path, features: NDArray[np.float32], levels: NDArray[np.float32]
+) -> float:
+    """Largest |numpy engine - onnxruntime| of the integration's loader on the given excerpts."""
+    numpy_model = load_model(path, engine="numpy")
+    ort_model = load_model(path, engine="onnxruntime")
+    difference = np.abs(numpy_model.predict(features, levels) - ort_model.predict(features, levels))
+    return float(difference.max())
+
+
+def _metadata(
+    name: str,
+    description: str,
+    figures: dict[str, dict[str, float]],
+    seeds: Sequence[int],
+    training_data: str,
+    model_format: str,
+) -> dict[str, str]:
+    metadata = model_metadata(
+        description=f"{name}: {description}",
+        training_data=training_data,
+        scores={"validation": figures},
+        seeds=seeds,
+        extractor_version=EXTRACTOR_VERSION,
+    )
+    metadata["music_mood.format"] = model_format
+    return metadata
+
+
+def train_candidates(
+    settings: DefaultSettings,
+    splits: Mapping[str, tuple[list[LabelledItem], list[LabelledItem]]],
+    excerpt_cache: Path,
+    out: Path,
+) -> tuple[list[Candidate], dict[str, dict[str, float]], NDArray[np.float64]]:
+    started = time.perf_counter()
+    train_items = [item for train, _ in splits.values() for item in train]
+    train = assemble(
+        train_items, excerpt_cache, every_s=settings.train_every_s, set_weights=settings.set_weights
+    )
+    validation = {
+        name: assemble(validation_items, excerpt_cache)
+        for name, (_, validation_items) in splits.items()
+        if validation_items
+    }
+    _say(
+        f"excerpts: {len(train)} for training, "
+        + ", ".join(f"{n} {len(v)}" for n, v in validation.items())
+        + f" for validation ({time.perf_counter() - started:.0f} s)"
+    )
+    check_set = next(iter(validation.values()))
+    check_features = check_set.features[:64]
+    check_levels = check_set.levels[:64]
+    training_data = _training_data_text(splits)
+    constant = constant_prediction(train)
+    constant_figures = evaluate(
+        lambda f, _levels: np.tile(constant, (len(f), 1)), validation
+    )
+    candidates: list[Candidate] = []
+    out_dir = out / "candidates"
+    for name in settings.candidates:
+        begun = time.perf_counter()
+        path = out_dir / f"{name}.onnx"
+        if name == "gru":
+            description = (
+                f"study GRU ensemble ({settings.gru_ensemble_size} networks per target, hidden 30), "
+                "features only"
+            )
+            gru_train = assemble(
+                train_items,
+                excerpt_cache,
+                every_s=settings.gru_every_s,
+                set_weights=settings.set_weights,
+            )
+            ensemble = fit_gru_ensemble(
+                gru_train.features,
+                gru_train.targets,
+                gru_train.sign,
+                gru_train.weight,
+                settings=GRUSettings(epochs=settings.gru_epochs),
+                size=settings.gru_ensemble_size,
+                seed=settings.seed,
+                margin=settings.margin,
+            )
+            del gru_train
+            figures = evaluate(lambda f, _l, e=ensemble: predict_gru(e, f), validation)
+            seeds = [s for target_seeds in ensemble.seeds_.values() for s in target_seeds]
+            metadata = _metadata(name, description, figures, seeds, training_data, "1")
+            torch_error = export_ensemble(ensemble, path, metadata, check_features)
+        else:
+            loudness = name.removeprefix("stats_") if name.startswith("stats_") else "none"
+            stats_settings = StatsSettings(
+                ensemble_size=settings.stats_ensemble_size,
+                epochs=settings.stats_epochs,
+                margin=settings.margin,
+                loudness=loudness,
+            )
+            description = (
+                f"per-excerpt statistics MLP ({stats_settings.ensemble_size} seeds, hidden "
+                f"{stats_settings.hidden}), loudness {loudness}"
+            )
+            stats = StatsEnsemble(stats_settings).fit(
+                train.features, train.levels, train.targets, train.sign, train.weight, settings.seed
+            )
+            figures = evaluate(stats.predict, validation)
+            model_format = "1" if loudness == "none" else "2"
+            metadata = _metadata(name, description, figures, stats.seeds, training_data, model_format)
+            torch_error = export_stats(stats, path, metadata, check_features, check_levels)
+        engine_error = _engine_parity(path, check_features, check_levels)
+        if not engine_error <= PARITY_TOLERANCE:
+            raise ExportError(f"{name}: numpy engine differs from onnxruntime by {engine_error:.3g}")
+        candidate = Candidate(
+            name=name,
+            description=description,
+            path=path,
+            figures=figures,
+            score=selection_score(figures),
+            parity={"onnxruntime_vs_torch": torch_error, "numpy_vs_onnxruntime": engine_error},
+            train_s=time.perf_counter() - begun,
+        )
+        candidates.append(candidate)
+        _say(f"{name}: selection score {candidate.score:.3f} in {candidate.train_s:.0f} s")
+    return candidates, constant_figures, constant
+
+
+def _format(value: float) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+
+
+SET_COLUMNS: dict[str, tuple[str, ...]] = {
+    "4q_panda": ("quadrant", "arousal_sign", "valence_sign"),
+    "emopia": ("quadrant", "arousal_sign", "valence_sign"),
+    "emotify": ("arousal_spearman", "valence_spearman", "arousal_pearson", "valence_pearson"),
+    "vgmidi": ("arousal_spearman", "valence_spearman", "arousal_pearson", "valence_pearson"),
+    "emomusic_2013": ("arousal_rmse", "valence_rmse", "arousal_pearson", "valence_pearson"),
+}
+
+
+def figures_markdown(rows: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
+    """One table per set: a row per model, a column per figure."""
+    set_names = [s for s in SET_COLUMNS if any(s in r for r in rows.values())]
+    lines: list[str] = []
+    for set_name in set_names:
+        columns = SET_COLUMNS[set_name]
+        n = next((int(r[set_name].get("n", 0)) for r in rows.values() if set_name in r), 0)
+        lines += [f"### {set_name} (validation, {n} items)", ""]
+        lines.append("| model | " + " | ".join(c.replace("_", " ") for c in columns) + " |")
+        lines.append("| --- |" + " ---: |" * len(columns))
+        for model, figures in rows.items():
+            values = figures.get(set_name, {})
+            lines.append(
+                f"| {model} | "
+                + " | ".join(_format(values.get(c, math.nan)) for c in columns)
+                + " |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run_default(
+    root: Path,
+    out: Path,
+    settings: DefaultSettings,
+    *,
+    dataset_cache: Path,
+    excerpt_cache: Path,
+) -> dict[str, object]:
+    started = time.perf_counter()
+    torch.set_num_threads(settings.threads)
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    splits = load_splits(root, dataset_cache, settings, out)
+    timings["load_s"] = time.perf_counter() - started
+    candidates, constant_figures, constant = train_candidates(settings, splits, excerpt_cache, out)
+    timings["train_s"] = time.perf_counter() - started - timings["load_s"]
+    best = max(candidates, key=lambda c: c.score)
+    shutil.copyfile(best.path, out / "default.onnx")
+    rows: dict[str, Mapping[str, Mapping[str, float]]] = {"constant": constant_figures}
+    rows.update({c.name: c.figures for c in candidates})
+    timings["total_s"] = time.perf_counter() - started
+    summary: dict[str, object] = {
+        "chosen": best.name,
+        "settings": asdict(settings),
+        "constant": constant.tolist(),
+        "candidates": {
+            c.name: {
+                "description": c.description,
+                "score": c.score,
+                "figures": c.figures,
+                "parity": c.parity,
+                "train_s": round(c.train_s, 1),
+            }
+            for c in candidates
+        },
+        "constant_figures": constant_figures,
+        "timings_s": {k: round(v, 1) for k, v in timings.items()},
+        "goal_misses": goal_misses(best.figures),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    report = [
+        "# Default model: training run",
+        "",
+        f"Chosen by the mean of the validation headline figures: **{best.name}** "
+        f"({best.description}).",
+        "",
+        "| candidate | selection score | train s | parity ort-torch | parity numpy-ort |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    report += [
+        f"| {c.name} | {c.score:.3f} | {c.train_s:.0f} | {c.parity['onnxruntime_vs_torch']:.1e} "
+        f"| {c.parity['numpy_vs_onnxruntime']:.1e} |"
+        for c in candidates
+    ]
+    report += ["", figures_markdown(rows), ""]
+    misses = goal_misses(best.figures)
+    report.append(
+        "Goals missed by the chosen model: " + ("; ".join(misses) if misses else "none") + "."
+    )
+    report.append(f"\nTotal run time {timings['total_s'] / 60:.1f} min.\n")
+    (out / "report.md").write_text("\n".join(report), encoding="utf-8")
+    return summary
