@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Final
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from homeassistant.const import STATE_PLAYING
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
@@ -158,10 +158,17 @@ def _is_local_file(source: str) -> bool:
     return source.startswith("/") or source[:5].lower() == "file:"
 
 
+def _split(source: str) -> SplitResult:
+    try:
+        return urlsplit(source)
+    except ValueError as error:  # e.g. an unclosed IPv6 bracket
+        raise _invalid(f"{redact_source(source)!r} is not a valid URL ({error})") from error
+
+
 def _local_file(hass: HomeAssistant, source: str) -> FfmpegInput:
     if source.startswith("/"):
         return _checked_local_file(hass, source)
-    return _checked_local_file(hass, unquote(urlsplit(source).path))
+    return _checked_local_file(hass, unquote(_split(source).path))
 
 
 def _network_input(source: str) -> FfmpegInput:
@@ -211,7 +218,7 @@ def parse_ffmpeg_input(hass: HomeAssistant, source: str) -> FfmpegInput:
         except CaptureDeviceError as error:
             raise _invalid(str(error)) from error
         return FfmpegInput(device, input_options=("-f", driver), is_capture_device=True)
-    parts = urlsplit(source)
+    parts = _split(source)
     scheme = parts.scheme.lower()
     if scheme in NETWORK_SCHEMES and parts.netloc:
         _refuse_server_modes(source, scheme)
@@ -234,7 +241,7 @@ def parse_device_supplied_input(
     source = _checked_source_text(source)
     if allow_local_files and _is_local_file(source):
         return _local_file(hass, source)
-    parts = urlsplit(source)
+    parts = _split(source)
     scheme = parts.scheme.lower()
     if scheme in DEVICE_SUPPLIED_SCHEMES and parts.hostname:
         return _network_input(source)

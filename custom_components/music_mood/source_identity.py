@@ -56,19 +56,22 @@ def source_unique_id(source_type: str, source: str) -> str:
 
 
 def _canonical_path(text: str) -> str:
-    path = text if text.startswith("/") else unquote(urlsplit(text).path)
+    try:
+        path = text if text.startswith("/") else unquote(urlsplit(text).path)
+    except ValueError:  # not a valid URL: not a source that can be added either
+        return text
     if not path.startswith("/"):
         return text  # a relative path is refused anyway
     return posixpath.normpath(re.sub("/+", "/", path))
 
 
 def _canonical_url(text: str) -> str:
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
     try:
+        parts = urlsplit(text)
         host, port = parts.hostname, parts.port
-    except ValueError:  # not a valid port: not a source that can be added either
+    except ValueError:  # not a valid URL or port: not a source that can be added either
         return text
+    scheme = parts.scheme.lower()
     if not scheme or not host:
         return text
     netloc = f"[{host}]" if ":" in host else host

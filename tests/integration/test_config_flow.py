@@ -116,6 +116,8 @@ async def test_http_source_with_credentials_is_one_source(
         (lambda media: "ftp://example.com/song.mp3", "invalid_source"),
         (lambda media: "concat:/etc/passwd|/etc/hosts", "invalid_source"),
         (lambda media: "relative/song.wav", "invalid_source"),
+        (lambda media: "http://[::1/unclosed", "invalid_source"),
+        (lambda media: "file://[x/song.wav", "invalid_source"),
         (lambda media: "/etc/passwd", "path_not_allowed"),
         (lambda media: f"file:{media.parent}/config/music_mood/tiny.onnx", "path_not_allowed"),
         (lambda media: str(media / "missing.wav"), "file_not_found"),

@@ -96,6 +96,11 @@ def test_different_sources_stay_different() -> None:
         )
 
 
+def test_malformed_urls_have_an_id_and_raise_nothing() -> None:
+    for text in ("http://[::1/x", "file://[x/a.wav", "http://h:99999/x", "http://h:port/x"):
+        assert source_unique_id(SOURCE_TYPE_FFMPEG, text) == f"ffmpeg:{text}"
+
+
 @pytest.mark.parametrize(
     "respell",
     [

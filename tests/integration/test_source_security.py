@@ -243,6 +243,8 @@ REFUSED_FROM_DEVICES: list[tuple[str, SourceMaker]] = [
     ("subfile", lambda tmp: f"subfile,,start,0,end,0,,:{tmp / 'victim'}"),
     ("relative", lambda tmp: "victim"),
     ("no_host", lambda tmp: "http:///x.mp3"),
+    ("bad_url", lambda tmp: "http://[::1/x.mp3"),
+    ("bad_file_url", lambda tmp: "file://[x/a.mp3"),
 ]
 
 
