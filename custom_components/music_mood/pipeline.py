@@ -44,6 +44,7 @@ from .music_mood_core.ffmpeg_process import (
 )
 from .music_mood_core.model import ModelError, MoodModel, load_model, resolve_model
 from .music_mood_core.mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S, MoodState, MoodTracker
+from .music_mood_core.pacing import NativeRatePacer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ DEFAULT_HOP_S: Final = 0.5
 # A stat() every half minute: cheap, and soon enough after a user swaps the model file.
 MODEL_CHECK_INTERVAL_S: Final = 30.0
 _STOP_TIMEOUT_S: Final = 10.0
+# Unread hops of PCM held before ffmpeg's output is paused (back-pressure): enough to ride out a
+# slow prediction, little enough that memory does not depend on the source.
+BUFFERED_HOPS: Final = 4
 REASON_INFERENCE_FAILED: Final = "inference_failed"
 
 
@@ -102,6 +106,10 @@ class PipelineStats:
     last_read_at: float | None = None
     ffmpeg_pid: int | None = None
     ffmpeg_starts: int = 0
+    # Bounded by back-pressure: the most unread PCM (bytes) the current stream ever held.
+    peak_buffered_bytes: int = 0
+    # Times the reader waited so as not to run ahead of the audio's native rate.
+    paced_waits: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,7 +377,15 @@ class MoodPipeline:
             loop=self.settings.loop_file,
             frame_samples=stream.hop_samples,
         )
-        process = FfmpegPcmProcess(command)
+        process = FfmpegPcmProcess(
+            command, max_buffered_bytes=BUFFERED_HOPS * stream.hop_samples * BYTES_PER_SAMPLE
+        )
+        # Capture devices deliver in real time by nature; everything else could run ahead.
+        pacer = (
+            None
+            if ffmpeg_input.is_capture_device
+            else NativeRatePacer(sample_rate, head_start_samples=stream.excerpt_samples)
+        )
         self._source_changed = False
         self._process = process
         try:
@@ -379,10 +395,14 @@ class MoodPipeline:
                 raise _StreamEnded(str(error)) from error
             self.stats.ffmpeg_pid = process.pid
             self.stats.ffmpeg_starts += 1
+            self.stats.peak_buffered_bytes = 0
             while True:
                 # Read exactly up to the next hop boundary: the hop's last byte wakes us, so the
                 # prediction starts the moment its audio exists.
                 to_boundary = stream.hop_samples - stream.position % stream.hop_samples
+                if pacer is not None and (delay_s := pacer.delay_s(stream.position + to_boundary)):
+                    self.stats.paced_waits += 1
+                    await asyncio.sleep(delay_s)
                 # Opening a stream (DNS, connect, probing) may take longer than a stall.
                 timeout_s = self.settings.stall_timeout_s
                 if stream.position == 0:
@@ -401,6 +421,9 @@ class MoodPipeline:
                     )
                     raise _StreamEnded(reason) from error
                 read_at = time.perf_counter()
+                if pacer is not None:
+                    pacer.audio_started()
+                self.stats.peak_buffered_bytes = process.peak_buffered_bytes
                 if self._model_file_changed:
                     raise _ModelFileChanged
                 if self._source_changed:

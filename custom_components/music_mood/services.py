@@ -1,30 +1,53 @@
 """The ``music_mood.analyze`` action: a whole file or URL in, its valence/arousal timeline out.
 
 It decodes with the same ffmpeg arguments and runs the same excerpt path and model as the live
-pipeline,
-so its numbers are what an analyser listening to the same audio would report before smoothing.
+pipeline, so its numbers are what an analyser listening to the same audio would report before
+smoothing.
+
+It makes Home Assistant open a URL or read a file of the caller's choosing, so only administrators
+may call it, and only http(s) URLs and allow-listed local files are accepted: no other protocol, no
+listening mode, no capture device. Every network failure gives one and the same message, so the
+action tells nothing about which hosts or ports answer. What one call may cost is bounded (see
+``analysis``).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Final
+from urllib.parse import urlsplit
 
-import numpy as np
 import voluptuous as vol
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
+from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import (
+    Context,
     HomeAssistant,
     ServiceCall,
     ServiceResponse,
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv
-from homeassistant.util.json import JsonValueType
 
-from .audio_source import SourceError, parse_ffmpeg_input
+from . import analysis
+from .analysis import (
+    AnalysisLimits,
+    AnalysisReadError,
+    AnalysisTimeoutError,
+    AnalysisTooLongError,
+    async_analyze_timeline,
+)
+from .audio_source import (
+    REASON_FILE_NOT_FOUND,
+    REASON_INVALID_SOURCE,
+    REASON_PATH_NOT_ALLOWED,
+    FfmpegInput,
+    SourceError,
+    parse_ffmpeg_input,
+)
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_MODEL,
@@ -33,8 +56,7 @@ from .const import (
     SERVICE_ANALYZE,
     USER_MODEL_DIR,
 )
-from .music_mood_core.audio import AudioDecodeError, decode_file, redact_url
-from .music_mood_core.features import ExcerptStream, FrameGrid
+from .music_mood_core.audio import redact_source, redact_url
 from .music_mood_core.model import (
     DEFAULT_MODEL_ID,
     ModelError,
@@ -43,8 +65,19 @@ from .music_mood_core.model import (
     resolve_model,
 )
 
-_BATCH: Final = 32
-_DECODE_TIMEOUT_S: Final = 600.0
+_LOGGER = logging.getLogger(__name__)
+
+ANALYZE_URL_SCHEMES: Final = frozenset({"http", "https"})
+REASON_UNSUPPORTED_SOURCE: Final = "unsupported_source"
+# Source refusals with their own message (exceptions "analyze_<reason>"); others are "invalid".
+_SOURCE_REASONS: Final = frozenset(
+    {
+        REASON_INVALID_SOURCE,
+        REASON_PATH_NOT_ALLOWED,
+        REASON_FILE_NOT_FOUND,
+        REASON_UNSUPPORTED_SOURCE,
+    }
+)
 
 ANALYZE_SCHEMA: Final = vol.Schema(
     {
@@ -53,6 +86,50 @@ ANALYZE_SCHEMA: Final = vol.Schema(
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
     }
 )
+
+# Home Assistant's REST API answers a ServiceValidationError with 400 and its message only from
+# 2026.10 on; before, it turned anything but a voluptuous error into a 500 with a traceback.
+_REST_NEEDS_VOLUPTUOUS_ERROR: Final = (MAJOR_VERSION, MINOR_VERSION) < (2026, 10)
+
+
+class AnalyzeRefusedError(ServiceValidationError):
+    """The analyze call was refused because of its input; the message says why."""
+
+
+class _AnalyzeRefusedForOldRestApiError(AnalyzeRefusedError, vol.Invalid):
+    """Also a voluptuous error, so that an older REST API answers 400 instead of 500."""
+
+
+class AdminRequiredError(Unauthorized, ServiceValidationError):
+    """A user who is not an administrator called the action.
+
+    Still ``Unauthorized`` (the REST API answers 401), and also a validation error so that the
+    websocket API answers with this message instead of logging a traceback, as it does for a bare
+    ``Unauthorized`` before 2026.x.
+    """
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context=context, permission="admin")
+        self.translation_domain = DOMAIN
+        self.translation_key = "admin_required"
+        self.translation_placeholders = {"action": f"{DOMAIN}.{SERVICE_ANALYZE}"}
+        self.generate_message = True
+
+
+def analyze_refused(key: str, **placeholders: str) -> AnalyzeRefusedError:
+    """The error for a refused call, translated by ``key`` (``exceptions`` in strings.json)."""
+    error_class = (
+        _AnalyzeRefusedForOldRestApiError if _REST_NEEDS_VOLUPTUOUS_ERROR else AnalyzeRefusedError
+    )
+    error = error_class(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
+    if _REST_NEEDS_VOLUPTUOUS_ERROR:
+        # That REST API answers a bare "400: Bad Request": the reason has to reach the log.
+        _LOGGER.warning("%s.%s refused: %s", DOMAIN, SERVICE_ANALYZE, error)
+    return error
 
 
 @callback
@@ -66,6 +143,22 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
 
 
+async def _async_require_admin(call: ServiceCall) -> None:
+    """Refuse users who are not administrators, as Home Assistant's own admin actions do.
+
+    A call without a user (an automation or script, which only administrators can write) passes.
+    Home Assistant's admin-service helper cannot return a response before 2026.x, hence this.
+    """
+    user_id = call.context.user_id
+    if user_id is None:
+        return
+    user = await call.hass.auth.async_get_user(user_id)
+    if user is None:
+        raise UnknownUser(context=call.context)
+    if not user.is_admin:
+        raise AdminRequiredError(call.context)
+
+
 def _model_id_for(call: ServiceCall) -> str:
     if CONF_MODEL in call.data:
         return str(call.data[CONF_MODEL])
@@ -74,86 +167,72 @@ def _model_id_for(call: ServiceCall) -> str:
         return DEFAULT_MODEL_ID
     entry = call.hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN or CONF_MODEL not in entry.data:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_analyser",
-            translation_placeholders={"entry_id": str(entry_id)},
-        )
+        raise analyze_refused("unknown_analyser", entry_id=str(entry_id))
     return str(entry.data[CONF_MODEL])
 
 
+def parse_analyze_input(hass: HomeAssistant, source: str) -> FfmpegInput:
+    """Blocking (filesystem): the shared source grammar, narrowed to http(s) and local files."""
+    ffmpeg_input = parse_ffmpeg_input(hass, source)
+    if ffmpeg_input.is_local_file:
+        return ffmpeg_input
+    if ffmpeg_input.is_capture_device:
+        raise SourceError(REASON_UNSUPPORTED_SOURCE, "a capture device never ends")
+    scheme = urlsplit(ffmpeg_input.source).scheme.lower()
+    if scheme not in ANALYZE_URL_SCHEMES:
+        raise SourceError(REASON_UNSUPPORTED_SOURCE, f"{scheme}: URLs are not analysed")
+    return ffmpeg_input
+
+
 async def _async_analyze(call: ServiceCall) -> ServiceResponse:
+    await _async_require_admin(call)
     hass = call.hass
     source: str = call.data[CONF_SOURCE]
-    shown = redact_url(source)
+    shown = redact_source(source)
     model_id = _model_id_for(call)
     try:
-        ffmpeg_input = await hass.async_add_executor_job(parse_ffmpeg_input, hass, source)
+        ffmpeg_input = await hass.async_add_executor_job(parse_analyze_input, hass, source)
     except SourceError as error:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key=f"analyze_{error.reason}",
-            translation_placeholders={"source": shown},
-        ) from error
-    if ffmpeg_input.is_capture_device:
-        # A capture device never ends: there is no whole file to analyse.
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="analyze_invalid_source",
-            translation_placeholders={"source": shown},
-        )
+        reason = error.reason if error.reason in _SOURCE_REASONS else "invalid_source"
+        raise analyze_refused(f"analyze_{reason}", source=shown) from error
+    except OSError as error:  # e.g. a file name longer than the file system allows
+        raise analyze_refused("analyze_invalid_source", source=shown) from error
     user_model_dir = Path(hass.config.path(USER_MODEL_DIR))
     try:
         model = await hass.async_add_executor_job(_load, model_id, user_model_dir)
     except ModelError as error:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="analyze_invalid_model",
-            translation_placeholders={"model": model_id, "reason": error.reason},
+        raise analyze_refused(
+            "analyze_invalid_model", model=model_id, reason=error.reason
         ) from error
-    ffmpeg_binary = get_ffmpeg_manager(hass).binary
+    # Read at call time, so the documented limits are the ones in force.
+    limits = AnalysisLimits(max_duration_s=analysis.MAX_DURATION_S, timeout_s=analysis.TIMEOUT_S)
     try:
-        timeline = await hass.async_add_executor_job(
-            analyze_timeline, ffmpeg_input.source, model, ffmpeg_binary
+        timeline = await async_analyze_timeline(
+            hass, ffmpeg_input, model, get_ffmpeg_manager(hass).binary, limits=limits
         )
-    except AudioDecodeError as error:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="analyze_decode_failed",
-            translation_placeholders={"source": shown, "error": redact_url(str(error))},
+    except AnalysisTooLongError as error:
+        raise analyze_refused(
+            "analyze_too_long", source=shown, max_duration=f"{limits.max_duration_s / 60:g} min"
         ) from error
+    except AnalysisTimeoutError as error:
+        raise analyze_refused(
+            "analyze_timeout", source=shown, timeout_s=f"{limits.timeout_s:g}"
+        ) from error
+    except AnalysisReadError as error:
+        if not ffmpeg_input.is_local_file:
+            # One message for refused, unreachable, silent or non-audio servers alike.
+            raise analyze_refused("analyze_cannot_read", source=shown) from error
+        raise analyze_refused(
+            "analyze_decode_failed", source=shown, error=redact_url(str(error))
+        ) from error
+    except ModelError as error:
+        raise analyze_refused(
+            "analyze_invalid_model", model=model_id, reason=error.reason
+        ) from error
+    finally:
+        model.close()
     return {"timeline": timeline}
 
 
 def _load(model_id: str, user_model_dir: Path) -> MoodModel:
     return load_model(resolve_model(model_id, user_model_dir))
-
-
-def analyze_timeline(source: str, model: MoodModel, ffmpeg_binary: str) -> list[JsonValueType]:
-    """Blocking: decode ``source``, predict every hop; ``time`` = excerpt end in seconds."""
-    info = model.info
-    sample_rate = int(info.sample_rate)
-    samples = decode_file(
-        source, sample_rate, ffmpeg_binary=ffmpeg_binary, timeout_s=_DECODE_TIMEOUT_S
-    )
-    stream = ExcerptStream(
-        FrameGrid.from_seconds(sample_rate, info.window_s, info.step_s),
-        sequence_length=int(info.sequence_length),
-        hop_samples=round(info.hop_s * sample_rate),
-    )
-    timeline: list[JsonValueType] = []
-    step = stream.hop_samples * _BATCH
-    for start in range(0, samples.size, step):
-        windows = stream.push(samples[start : start + step])
-        if not windows:
-            continue
-        outputs = model.predict(np.stack([window.features for window in windows]))
-        timeline.extend(
-            {
-                "time": round(window.end_sample / sample_rate, 4),
-                "valence": round(float(valence), 4),
-                "arousal": round(float(arousal), 4),
-            }
-            for (valence, arousal), window in zip(outputs, windows, strict=True)
-        )
-    return timeline

@@ -103,7 +103,7 @@ async def test_analyze_uses_the_bundled_model_by_default(
     ("data", "translation_key"),
     [
         ({"source": "-i x"}, "analyze_invalid_source"),
-        ({"source": "pulse:default"}, "analyze_invalid_source"),
+        ({"source": "pulse:default"}, "analyze_unsupported_source"),
         ({"source": "/etc/passwd"}, "analyze_path_not_allowed"),
         ({"source": "MEDIA/missing.wav"}, "analyze_file_not_found"),
         ({"source": "MEDIA/short.wav", "model": "user/nope.onnx"}, "analyze_invalid_model"),

@@ -7,6 +7,11 @@ cancelled.
 PCM arrives through a protocol that only wakes the reader once a whole request is buffered: ffmpeg
 writes a live stream in dozens of small pieces a second, and waking a task for each one would cost
 more CPU than the analysis itself.
+
+The protocol also applies back-pressure: once ``max_buffered_bytes`` of unread PCM wait (and no
+pending request needs more), it stops reading ffmpeg's stdout. The pipe fills, ffmpeg blocks on its
+write and stops reading its input, and a network source is throttled by TCP itself; memory stays
+bounded however fast the input arrives and however slowly the caller reads.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from typing import Final
 from .audio import redact_url
 
 _STDERR_LINES_KEPT: Final = 20
+# Unread PCM kept before ffmpeg's stdout is paused: a few hops of a live stream, about 3 s at
+# 22.05 kHz. Requests larger than this still complete (the limit rises to the request).
+DEFAULT_MAX_BUFFERED_BYTES: Final = 128 * 1024
 _STDOUT: Final = 1
 _STDERR: Final = 2
 
@@ -39,7 +47,7 @@ class FfmpegEndedError(EOFError):
 class _PcmProtocol(asyncio.SubprocessProtocol):
     """Buffers stdout, keeps stderr's last lines, signals exactly when the reader can proceed."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_buffered_bytes: int) -> None:
         self.buffer = bytearray()
         self.stdout_closed = False
         self.exited: asyncio.Future[None] = loop.create_future()
@@ -48,6 +56,18 @@ class _PcmProtocol(asyncio.SubprocessProtocol):
         self._waiter: asyncio.Future[None] | None = None
         self._wanted = 0
         self.interrupted = False
+        self.max_buffered_bytes = max_buffered_bytes
+        self.peak_buffered_bytes = 0
+        self.pauses = 0
+        self._stdout: asyncio.ReadTransport | None = None
+        self._paused = False
+        self._discarding = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if isinstance(transport, asyncio.SubprocessTransport):
+            pipe = transport.get_pipe_transport(_STDOUT)
+            if isinstance(pipe, asyncio.ReadTransport):
+                self._stdout = pipe
 
     def interrupt(self) -> None:
         self.interrupted = True
@@ -58,12 +78,44 @@ class _PcmProtocol(asyncio.SubprocessProtocol):
         self._waiter = loop.create_future()
         self._wanted = n_bytes
         self._wake_if_ready()
+        self.update_flow()
         return self._waiter
+
+    def discard_output(self) -> None:
+        """From now on drop stdout: a paused ffmpeg blocks in write() and would not see SIGTERM."""
+        self._discarding = True
+        self.buffer.clear()
+        self.update_flow()
+
+    def update_flow(self) -> None:
+        """Pause stdout while enough is buffered for every pending request; resume otherwise."""
+        pipe = self._stdout
+        if pipe is None or self.stdout_closed or pipe.is_closing():
+            return
+        if self._discarding:
+            if self._paused:
+                self._paused = False
+                pipe.resume_reading()
+            return
+        waiting = self._waiter is not None and not self._waiter.done()
+        limit = max(self.max_buffered_bytes, self._wanted if waiting else 0)
+        if len(self.buffer) >= limit:
+            if not self._paused:
+                self._paused = True
+                self.pauses += 1
+                pipe.pause_reading()
+        elif self._paused:
+            self._paused = False
+            pipe.resume_reading()
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         if fd == _STDOUT:
+            if self._discarding:
+                return
             self.buffer += data
+            self.peak_buffered_bytes = max(self.peak_buffered_bytes, len(self.buffer))
             self._wake_if_ready()
+            self.update_flow()
         elif fd == _STDERR:
             *lines, self._stderr_partial = (self._stderr_partial + data).split(b"\n")
             self.stderr_tail.extend(line.decode("utf-8", "replace").strip() for line in lines)
@@ -97,8 +149,13 @@ class _PcmProtocol(asyncio.SubprocessProtocol):
 class FfmpegPcmProcess:
     """Async owner of one ffmpeg process whose stdout carries raw PCM."""
 
-    def __init__(self, command: Sequence[str]) -> None:
+    def __init__(
+        self, command: Sequence[str], *, max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES
+    ) -> None:
+        if max_buffered_bytes <= 0:
+            raise ValueError(f"max_buffered_bytes must be positive (got {max_buffered_bytes})")
         self._command = list(command)
+        self._max_buffered_bytes = max_buffered_bytes
         self._transport: asyncio.SubprocessTransport | None = None
         self._protocol: _PcmProtocol | None = None
 
@@ -109,6 +166,21 @@ class FfmpegPcmProcess:
     @property
     def returncode(self) -> int | None:
         return None if self._transport is None else self._transport.get_returncode()
+
+    @property
+    def buffered_bytes(self) -> int:
+        """PCM read from ffmpeg that the caller has not taken yet."""
+        return 0 if self._protocol is None else len(self._protocol.buffer)
+
+    @property
+    def peak_buffered_bytes(self) -> int:
+        """The most unread PCM ever held at once: bounded by back-pressure."""
+        return 0 if self._protocol is None else self._protocol.peak_buffered_bytes
+
+    @property
+    def pauses(self) -> int:
+        """How often back-pressure paused ffmpeg's output (0: the reader always kept up)."""
+        return 0 if self._protocol is None else self._protocol.pauses
 
     def describe_failure(self) -> str:
         """ffmpeg's last words (credentials redacted), for logs and diagnostics."""
@@ -122,7 +194,7 @@ class FfmpegPcmProcess:
         loop = asyncio.get_running_loop()
         try:
             self._transport, self._protocol = await loop.subprocess_exec(
-                lambda: _PcmProtocol(loop),
+                lambda: _PcmProtocol(loop, self._max_buffered_bytes),
                 *self._command,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
@@ -148,8 +220,33 @@ class FfmpegPcmProcess:
         if len(protocol.buffer) < n_bytes:
             await self._settle()
             raise FfmpegEndedError(self.describe_failure())
+        return self._take(n_bytes)
+
+    async def read_chunk(self, max_bytes: int, timeout_s: float | None = None) -> bytes:
+        """Up to ``max_bytes`` of PCM: fewer only at the end of the output, ``b""`` after it.
+
+        At the end ffmpeg has exited (or is given a moment to): ``returncode`` then tells a
+        complete decode (0) from a failure (``describe_failure``). A ``timeout_s`` without any
+        audio raises FfmpegStalledError.
+        """
+        protocol = self._require_protocol()
+        if len(protocol.buffer) < max_bytes:
+            try:
+                async with asyncio.timeout(timeout_s):
+                    await protocol.wait_for(max_bytes)
+            except TimeoutError as error:
+                raise FfmpegStalledError(f"no audio for {timeout_s:g} s") from error
+        if protocol.interrupted:
+            raise FfmpegEndedError("interrupted")
+        if not protocol.buffer:
+            await self._settle()
+        return self._take(min(max_bytes, len(protocol.buffer)))
+
+    def _take(self, n_bytes: int) -> bytes:
+        protocol = self._require_protocol()
         data = bytes(protocol.buffer[:n_bytes])
         del protocol.buffer[:n_bytes]
+        protocol.update_flow()
         return data
 
     def interrupt(self) -> None:
@@ -164,6 +261,7 @@ class FfmpegPcmProcess:
             return
         try:
             if not protocol.exited.done():
+                protocol.discard_output()
                 with contextlib.suppress(ProcessLookupError):
                     transport.terminate()
                 try:

@@ -1,0 +1,134 @@
+"""Whole-source analysis for the ``music_mood.analyze`` action, bounded whatever the input.
+
+ffmpeg's output is read in chunks of a few seconds and each chunk is analysed before the next is
+read; the reader's back-pressure pauses ffmpeg meanwhile. Memory therefore holds one chunk, the
+excerpt ring buffer and the timeline (a few floats per half second of audio), never the decode. The
+analysed duration is capped (an endless stream or a tiny file that decodes to hours of audio is
+refused once it passes the cap) and the whole call has a time limit.
+
+The numbers are the live pipeline's: same ffmpeg arguments, excerpt stream and model call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from homeassistant.core import HomeAssistant
+from homeassistant.util.json import JsonValueType
+from numpy.typing import NDArray
+
+from .audio_source import FfmpegInput
+from .music_mood_core.audio import BYTES_PER_SAMPLE
+from .music_mood_core.features import ExcerptStream, FrameGrid
+from .music_mood_core.ffmpeg_process import FfmpegPcmProcess, FfmpegStartError
+from .music_mood_core.model import MoodModel
+
+# Documented in the README (analyze action): the most audio one call reads, and its time limit.
+MAX_DURATION_S: Final = 30 * 60.0
+TIMEOUT_S: Final = 300.0
+# Hops analysed per executor job (16 s at the usual 0.5 s hop): few jobs, small chunks.
+_CHUNK_HOPS: Final = 32
+# Chunks ffmpeg may decode ahead of the analysis before it is paused.
+_CHUNKS_BUFFERED: Final = 2
+
+
+class AnalysisTooLongError(Exception):
+    """The source holds more audio than ``max_duration_s``."""
+
+
+class AnalysisTimeoutError(Exception):
+    """Reading and analysing the source took longer than ``timeout_s``."""
+
+
+class AnalysisReadError(Exception):
+    """ffmpeg could not deliver audio; the message is ffmpeg's (redacted) last words."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisLimits:
+    """What one analyze call may cost."""
+
+    max_duration_s: float = MAX_DURATION_S
+    timeout_s: float = TIMEOUT_S
+
+
+@dataclass(slots=True)
+class AnalysisStats:
+    """What a call actually used: audio read and the most unread PCM held at once."""
+
+    samples_read: int = 0
+    peak_buffered_bytes: int = 0
+
+
+async def async_analyze_timeline(
+    hass: HomeAssistant,
+    ffmpeg_input: FfmpegInput,
+    model: MoodModel,
+    ffmpeg_binary: str,
+    *,
+    limits: AnalysisLimits,
+    stats: AnalysisStats | None = None,
+) -> list[JsonValueType]:
+    """Predict every hop of ``ffmpeg_input``; ``time`` = excerpt end in seconds."""
+    stats = AnalysisStats() if stats is None else stats
+    info = model.info
+    sample_rate = int(info.sample_rate)
+    stream = ExcerptStream(
+        FrameGrid.from_seconds(sample_rate, info.window_s, info.step_s),
+        sequence_length=int(info.sequence_length),
+        hop_samples=round(info.hop_s * sample_rate),
+    )
+    max_samples = round(limits.max_duration_s * sample_rate)
+    chunk_bytes = stream.hop_samples * _CHUNK_HOPS * BYTES_PER_SAMPLE
+    process = FfmpegPcmProcess(
+        ffmpeg_input.command(ffmpeg_binary, sample_rate, live=False),
+        max_buffered_bytes=_CHUNKS_BUFFERED * chunk_bytes,
+    )
+    timeline: list[JsonValueType] = []
+    try:
+        async with asyncio.timeout(limits.timeout_s):
+            await process.start()
+            while chunk := await process.read_chunk(chunk_bytes):
+                pcm = np.frombuffer(chunk[: len(chunk) - len(chunk) % BYTES_PER_SAMPLE], "<i2")
+                stats.samples_read += pcm.size
+                stats.peak_buffered_bytes = process.peak_buffered_bytes
+                if stats.samples_read > max_samples:
+                    raise AnalysisTooLongError
+                points = await hass.async_add_executor_job(
+                    _analyse_chunk, stream, model, pcm, sample_rate
+                )
+                timeline.extend(points)
+    except FfmpegStartError as error:
+        raise AnalysisReadError(str(error)) from error
+    except TimeoutError as error:
+        raise AnalysisTimeoutError from error
+    finally:
+        await process.close()
+    if process.returncode != 0:
+        raise AnalysisReadError(process.describe_failure())
+    if stats.samples_read == 0:
+        raise AnalysisReadError(f"no audio samples ({process.describe_failure()})")
+    return timeline
+
+
+def _analyse_chunk(
+    stream: ExcerptStream, model: MoodModel, pcm: NDArray[np.int16], sample_rate: int
+) -> list[JsonValueType]:
+    """Executor side: features of every excerpt the chunk completes, one batched model call."""
+    windows = stream.push(pcm)
+    if not windows:
+        return []
+    batch = np.stack([window.features for window in windows]).astype(np.float32)
+    loudness = np.stack([window.frame_levels_dbfs for window in windows])
+    outputs = model.predict(batch, loudness)
+    return [
+        {
+            "time": round(window.end_sample / sample_rate, 4),
+            "valence": round(float(valence), 4),
+            "arousal": round(float(arousal), 4),
+        }
+        for (valence, arousal), window in zip(outputs, windows, strict=True)
+    ]
