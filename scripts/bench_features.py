@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "custom_components" / "music_mood"))
+sys.path.insert(0, str(REPO_ROOT))
 
 from music_mood_core.audio import decode_file  # noqa: E402
 from music_mood_core.features import (  # noqa: E402
@@ -40,11 +41,14 @@ from music_mood_core.features import (  # noqa: E402
     whole_signal_normalisation,
 )
 
+from training.datasets.root import DataRootMissing, data_path  # noqa: E402
+
+# Real music from the data root (--data, $MUSIC_MOOD_DATA or ../shared/data).
 CLIPS = (
-    REPO_ROOT / "data" / "emomusic_2013_sample" / "clips_45s" / "2.mp3",
-    REPO_ROOT / "data" / "emomusic_2013_sample" / "clips_45s" / "3.mp3",
-    REPO_ROOT / "data" / "emomusic_2013_sample" / "clips_45s" / "13.mp3",
-    REPO_ROOT / "data" / "librosa_cc" / "Kevin_MacLeod_-_Vibe_Ace.ogg",
+    ("emomusic_2013", "clips_45s", "2.mp3"),
+    ("emomusic_2013", "clips_45s", "3.mp3"),
+    ("emomusic_2013", "clips_45s", "13.mp3"),
+    ("librosa_data_cc", "Kevin_MacLeod_-_Vibe_Ace.ogg"),
 )
 # ffmpeg writes PCM to its pipe in 4096-byte pieces: 2048 int16 samples per live read.
 LIVE_CHUNK_SAMPLES = 2048
@@ -69,10 +73,10 @@ def chunks_of(samples: NDArray[np.int16], size: int) -> list[NDArray[np.int16]]:
     return [samples[i : i + size] for i in range(0, samples.size, size)]
 
 
-def normalisation_effect(sample_rate: int) -> None:
+def normalisation_effect(sample_rate: int, data: Path | None) -> None:
     """Excerpt vs whole-clip normalisation of the very same frames, per feature."""
     grid = FrameGrid.from_seconds(sample_rate)
-    clip_dir = REPO_ROOT / "data" / "emomusic_2013_sample" / "clips_45s"
+    clip_dir = data_path("emomusic_2013", "clips_45s", option=data)
     by_excerpt, by_clip, gains = [], [], []
     for path in sorted(clip_dir.glob("*.mp3")):
         song = decode_file(path, sample_rate)
@@ -107,15 +111,21 @@ def main() -> None:
     parser.add_argument("--sample-rate", type=int, default=22050)
     parser.add_argument("--repeats", type=int, default=3, help="best of N runs for every method")
     parser.add_argument("--normalisation-effect", action="store_true")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data root (default $MUSIC_MOOD_DATA or ../shared/data)",
+    )
     args = parser.parse_args()
     sample_rate: int = args.sample_rate
     repeats: int = args.repeats
     if args.normalisation_effect:
-        normalisation_effect(sample_rate)
+        normalisation_effect(sample_rate, args.data)
         return
     grid = FrameGrid.from_seconds(sample_rate)
 
-    clips = [decode_file(path, sample_rate) for path in CLIPS]
+    clips = [decode_file(data_path(*parts, option=args.data), sample_rate) for parts in CLIPS]
     audio_s = sum(clip.size for clip in clips) / sample_rate
     extract_features(clips[0][: 5 * sample_rate], sample_rate)  # build the constant tables once
 
@@ -199,4 +209,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except DataRootMissing as error:
+        sys.exit(f"{Path(__file__).name}: {error}")

@@ -39,8 +39,10 @@ from custom_components.music_mood.audio_source import AudioSource  # noqa: E402
 from custom_components.music_mood.const import SOURCE_TYPE_FFMPEG  # noqa: E402
 from custom_components.music_mood.music_mood_core.model import BUNDLED_MODEL_PATH  # noqa: E402
 from custom_components.music_mood.pipeline import MoodPipeline, PipelineSettings  # noqa: E402
+from training.datasets.root import DataRootMissing, data_path  # noqa: E402
 
-CLIP = REPO_ROOT / "data" / "librosa_cc" / "Kevin_MacLeod_-_Vibe_Ace.ogg"
+# Real music from the data root (--data, $MUSIC_MOOD_DATA or ../shared/data).
+CLIP = ("librosa_data_cc", "Kevin_MacLeod_-_Vibe_Ace.ogg")
 FALLBACK_MODEL = REPO_ROOT / "tests" / "fixtures" / "models" / "ensemble.onnx"
 STREAM_SERVER = REPO_ROOT / "tests" / "integration" / "stream_server.py"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -68,12 +70,14 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def prepare(model_path: Path, workdir: Path) -> tuple[Path, subprocess.Popen[bytes], int]:
+def prepare(
+    model_path: Path, workdir: Path, clip: Path
+) -> tuple[Path, subprocess.Popen[bytes], int]:
     """The radio (a WAV served by a child process) and a config dir holding the model."""
     wav = workdir / "radio.wav"
     subprocess.run(
         [
-            *("ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(CLIP)),
+            *("ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(clip)),
             *("-ac", "2", "-ar", "44100", "-c:a", "pcm_s16le", str(wav)),
         ],
         check=True,
@@ -184,11 +188,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data root (default $MUSIC_MOOD_DATA or ../shared/data)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
     model = args.model or (BUNDLED_MODEL_PATH if BUNDLED_MODEL_PATH.is_file() else FALLBACK_MODEL)
+    clip = data_path(*CLIP, option=args.data)
     with tempfile.TemporaryDirectory() as workdir:
-        config_dir, server, port = prepare(model, Path(workdir))
+        config_dir, server, port = prepare(model, Path(workdir), clip)
         try:
             asyncio.run(run(args.seconds, config_dir, port, model.name))
         finally:
@@ -197,4 +208,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except DataRootMissing as error:
+        sys.exit(f"{Path(__file__).name}: {error}")

@@ -15,7 +15,7 @@ from .baselines import expected_value_variants
 from .checkpoint import load_ensemble
 from .config import VALIDATION_SEED, GRUSettings, StudySettings
 from .dataset import DatasetError, EmoMusicDataset
-from .datasets import DataRootMissing
+from .datasets import DataRootMissing, data_root
 from .datasets import summary as datasets_summary
 from .evaluate import expected_value_markdown, write_expected_value
 from .export import export_ensemble, model_metadata
@@ -39,7 +39,18 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     def dataset_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--dataset", type=Path, required=True, help="1000 Songs dataset folder")
+        p.add_argument(
+            "--dataset",
+            type=Path,
+            default=None,
+            help="1000 Songs dataset folder (default: emomusic_2013 in the data root)",
+        )
+        p.add_argument(
+            "--data",
+            type=Path,
+            default=None,
+            help="data root (default: $MUSIC_MOOD_DATA or ../shared/data)",
+        )
         p.add_argument(
             "--clips",
             type=Path,
@@ -207,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
+        if "dataset" in args and args.dataset is None:
+            args.dataset = data_root(args.data) / "emomusic_2013"
         COMMANDS[args.command](args)
     except (UserError, DatasetError, DataRootMissing, AudioDecodeError, ModelError) as error:
         print(f"music-mood-train: error: {error}", file=sys.stderr)

@@ -28,7 +28,7 @@ from music_mood_core.features import (  # noqa: E402
     whole_signal_normalisation,
 )
 
-from tests.conftest import EMOMUSIC_DIR, LIBROSA_CC_DIR  # noqa: E402
+from tests.conftest import EMOMUSIC_DIR, LIBROSA_CC_DIR, require_data  # noqa: E402
 
 # Absolute 1e-11 covers values that are ~0 (deltas, flux); relative 1e-9 everything else.
 RTOL = 1e-9
@@ -46,7 +46,7 @@ CLIPS = (
 
 @cache
 def decoded(path: Path, sample_rate: int) -> NDArray[np.int16]:
-    return decode_file(path, sample_rate)
+    return decode_file(require_data(path), sample_rate)
 
 
 def reference(samples: NDArray[np.generic], sample_rate: int) -> NDArray[np.float64]:

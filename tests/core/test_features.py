@@ -27,7 +27,7 @@ from music_mood_core.features import (
 )
 from numpy.typing import NDArray
 
-from tests.conftest import EMOMUSIC_DIR, LIBROSA_CC_DIR
+from tests.conftest import EMOMUSIC_DIR, LIBROSA_CC_DIR, require_data
 
 SAMPLE_RATES = (22050, 44100)
 # Streaming and offline run the same arithmetic on the same samples; only BLAS blocking of the
@@ -38,12 +38,12 @@ STREAM_ATOL = 1e-13
 
 @cache
 def clip(sample_rate: int, name: str = "2.mp3") -> NDArray[np.int16]:
-    return decode_file(EMOMUSIC_DIR / "clips_45s" / name, sample_rate)
+    return decode_file(require_data(EMOMUSIC_DIR / "clips_45s" / name), sample_rate)
 
 
 @cache
 def cc_clip(sample_rate: int) -> NDArray[np.int16]:
-    return decode_file(LIBROSA_CC_DIR / "Kevin_MacLeod_-_Vibe_Ace.ogg", sample_rate)
+    return decode_file(require_data(LIBROSA_CC_DIR / "Kevin_MacLeod_-_Vibe_Ace.ogg"), sample_rate)
 
 
 def random_chunks(

@@ -17,9 +17,9 @@ import pytest
 from homeassistant.core import HomeAssistant
 
 import custom_components.music_mood as music_mood
+from tests.conftest import LIBROSA_CC_DIR, require_data
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LIBROSA_CC_DIR = REPO_ROOT / "data" / "librosa_cc"
 FIXTURE_MODELS = REPO_ROOT / "tests" / "fixtures" / "models"
 TEST_MODEL = "tiny.onnx"
 TEST_MODEL_ID = f"user/{TEST_MODEL}"
@@ -57,6 +57,7 @@ def _cut(
     sample_rate: int = 22050,
 ) -> Path:
     """A WAV excerpt of the real CC clip (optionally followed by digital silence)."""
+    require_data(CLIP)
     command = [
         "ffmpeg",
         "-nostdin",

@@ -12,7 +12,7 @@ from music_mood_core.features import EXTRACTOR_VERSION
 from music_mood_core.model import load_model
 from music_mood_core.onnx_numpy import SUPPORTED_OPERATORS
 
-from tests.conftest import EMOMUSIC_DIR, REPO_ROOT
+from tests.conftest import EMOMUSIC_DIR, REPO_ROOT, needs_data
 from training.export import IR_VERSION, OPSET
 from training.predict import core_predictor, predict_file
 
@@ -46,6 +46,7 @@ def test_model_card_quotes_the_scores_stored_in_the_file(metadata: dict[str, str
     assert "10 clips" in card
 
 
+@needs_data(EMOMUSIC_DIR / "clips_45s" / "3.mp3")
 @pytest.mark.parametrize("engine", ["numpy", "onnxruntime"])
 def test_both_engines_run_the_starter_model_on_real_audio(
     engine: Literal["numpy", "onnxruntime"],

@@ -1,4 +1,4 @@
-"""The 1000 Songs loader on the real bundled labels: splits, missing audio, malformed folders."""
+"""The 1000 Songs loader on the real labels (data root): splits, missing audio, bad folders."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EMOMUSIC_DIR
+from tests.conftest import EMOMUSIC_DIR, require_data
 from training.cli import main
 from training.config import LABEL_TIMES_S
 from training.dataset import DatasetError, EmoMusicDataset
@@ -19,7 +19,7 @@ SAMPLE_AUDIO = {2, 3, 4, 5, 7, 8, 10, 12, 13, 17}
 
 @pytest.fixture(scope="module")
 def dataset() -> EmoMusicDataset:
-    return EmoMusicDataset.load(EMOMUSIC_DIR)
+    return EmoMusicDataset.load(require_data(EMOMUSIC_DIR))
 
 
 def test_split_sizes_on_real_labels(dataset: EmoMusicDataset) -> None:
@@ -55,14 +55,14 @@ def test_labels_are_61_points_from_the_1000_songs_files(dataset: EmoMusicDataset
     assert song.mediaeval_set == "development"
 
 
-def test_bundled_audio_and_official_sets(dataset: EmoMusicDataset) -> None:
+def test_audio_present_and_official_sets(dataset: EmoMusicDataset) -> None:
     assert set(dataset.with_audio(dataset.song_ids)) == SAMPLE_AUDIO
     assert set(dataset.with_audio(dataset.splits().evaluation)) == {3, 12}
 
 
 def _copy_annotations(tmp_path: Path) -> Path:
     root = tmp_path / "dataset"
-    shutil.copytree(EMOMUSIC_DIR / "annotations", root / "annotations")
+    shutil.copytree(require_data(EMOMUSIC_DIR / "annotations"), root / "annotations")
     return root
 
 

@@ -14,13 +14,15 @@ import numpy as np
 import pytest
 from music_mood_core.features import EXTRACTOR_VERSION
 
-from tests.conftest import EMOMUSIC_DIR, REPO_ROOT
+from tests.conftest import EMOMUSIC_DIR, REPO_ROOT, needs_data
 from training.cli import main
 from training.export import run_onnxruntime
 from training.features import FeatureExtractor
 from training.predict import excerpt_windows, model_predictor, predict_file
 
 CLIP = EMOMUSIC_DIR / "clips_45s" / "12.mp3"
+# Every test here trains on, or predicts from, the real clips in the data root.
+pytestmark = needs_data(EMOMUSIC_DIR / "annotations", EMOMUSIC_DIR / "clips_45s", CLIP)
 
 
 @pytest.fixture(scope="module")

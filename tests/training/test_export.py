@@ -10,7 +10,7 @@ import onnx
 import pytest
 import torch
 
-from tests.conftest import EMOMUSIC_DIR
+from tests.conftest import EMOMUSIC_DIR, require_data
 from training.config import GRUSettings
 from training.dataset import EmoMusicDataset
 from training.export import (
@@ -46,6 +46,8 @@ def real_examples(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Excerpt features of two real clips to train on, and of a third one held out."""
+    for song_id in (2, 4, 3):
+        require_data(EMOMUSIC_DIR / "clips_45s" / f"{song_id}.mp3")
     dataset = EmoMusicDataset.load(EMOMUSIC_DIR)
     extractor = FeatureExtractor(tmp_path_factory.mktemp("cache"))
     songs = extractor.dataset_features(dataset, (2, 4, 3), progress=False)
