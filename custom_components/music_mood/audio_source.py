@@ -66,6 +66,8 @@ LOCAL_FILE_INPUT_OPTIONS: Final = (
 _LISTEN_QUERY_KEYS: Final = frozenset({"listen", "listen_timeout"})
 _SRT_SERVER_MODES: Final = frozenset({"listener", "rendezvous", "server"})
 ATTR_MEDIA_CONTENT_ID: Final = "media_content_id"
+_NAME_MAX: Final = 255
+_PATH_MAX: Final = 4096
 
 # Reasons (also config-flow error keys and status details).
 REASON_INVALID_SOURCE: Final = "invalid_source"
@@ -138,12 +140,25 @@ def _checked_local_file(hass: HomeAssistant, path: str) -> FfmpegInput:
     """Blocking (filesystem): an absolute path of a file inside HA's allow-listed directories."""
     if not os.path.isabs(path):
         raise _relative_path(path)
-    if not hass.config.is_allowed_path(path):
+    if _name_too_long(path):
+        raise _invalid(f"{path[:80]!r}… is longer than file names may be")
+    try:
+        allowed = hass.config.is_allowed_path(path)
+        is_file = allowed and os.path.isfile(path)
+    except OSError as error:  # Python 3.13's Path.exists() raises for a name the OS refuses
+        raise _invalid(f"cannot check {path[:80]!r}…: {error.strerror or error}") from error
+    if not allowed:
         raise SourceError(REASON_PATH_NOT_ALLOWED, path)
-    if not os.path.isfile(path):
+    if not is_file:
         raise SourceError(REASON_FILE_NOT_FOUND, path)
     # "file:" keeps ffmpeg from reading any other protocol prefix out of a file name.
     return FfmpegInput(f"file:{path}", input_options=LOCAL_FILE_INPUT_OPTIONS, is_local_file=True)
+
+
+def _name_too_long(path: str) -> bool:
+    """Longer than Linux allows (255 bytes a name, 4096 a path): no such file can exist."""
+    encoded = os.fsencode(path)
+    return len(encoded) >= _PATH_MAX or any(len(name) > _NAME_MAX for name in encoded.split(b"/"))
 
 
 def _relative_path(path: str) -> SourceError:

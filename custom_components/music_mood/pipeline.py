@@ -25,7 +25,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 
-from .audio_source import AudioSource, FfmpegInput, SourceError
+from .audio_source import REASON_INVALID_SOURCE, AudioSource, FfmpegInput, SourceError
 from .const import (
     DOMAIN,
     ISSUE_MODEL_UNUSABLE,
@@ -274,32 +274,45 @@ class MoodPipeline:
     async def _async_run(self) -> None:
         backoff = _Backoff(self.settings.backoff_min_s, self.settings.backoff_max_s)
         while True:
-            if (self.model is None or self._model_file_changed) and not (
-                await self._async_load_model()
-            ):
-                await self._async_sleep(backoff.next())
-                continue
             try:
-                ffmpeg_input = await self.source.async_resolve()
-            except SourceError as error:
-                self._source_unusable(error)
-                await self._async_sleep(backoff.next())
-                continue
-            try:
-                await self._async_stream(ffmpeg_input, backoff)
-            except (_SourceChanged, _ModelFileChanged):
-                backoff.reset()
-                continue
-            except _ModelFailedError as error:
-                self._drop_model()
-                self._inference_failed = True
-                self._model_unusable(REASON_INFERENCE_FAILED, str(error))
-            except _StreamEnded as error:
-                self._stream_down(str(error))
-            except Exception as error:  # a bug must not end analysis for good: log, back off, retry
+                retry_now = await self._async_attempt(backoff)
+            except Exception as error:  # nothing may end analysis for good: report, back off, retry
                 _LOGGER.exception("%s: unexpected pipeline failure", self._name)
                 self._stream_down(f"{type(error).__name__}: {error}")
-            await self._async_sleep(backoff.next())
+                retry_now = False
+            if not retry_now:
+                await self._async_sleep(backoff.next())
+
+    async def _async_attempt(self, backoff: _Backoff) -> bool:
+        """Load the model if needed, resolve the source, stream until it ends.
+
+        Every expected failure is reported here (status, repair issue); True when the next attempt
+        may start at once (the source or the model file changed), False to back off first.
+        """
+        if (self.model is None or self._model_file_changed) and not (
+            await self._async_load_model()
+        ):
+            return False
+        try:
+            ffmpeg_input = await self.source.async_resolve()
+        except SourceError as error:
+            self._source_unusable(error)
+            return False
+        except OSError as error:  # a file check the source could not make (e.g. a too long name)
+            self._source_unusable(SourceError(REASON_INVALID_SOURCE, f"{error.strerror or error}"))
+            return False
+        try:
+            await self._async_stream(ffmpeg_input, backoff)
+        except (_SourceChanged, _ModelFileChanged):
+            backoff.reset()
+            return True
+        except _ModelFailedError as error:
+            self._drop_model()
+            self._inference_failed = True
+            self._model_unusable(REASON_INFERENCE_FAILED, str(error))
+        except _StreamEnded as error:
+            self._stream_down(str(error))
+        return False
 
     async def _async_load_model(self) -> bool:
         """(Re)load the model file; a file that cannot be used leaves no model loaded."""
@@ -311,6 +324,11 @@ class MoodPipeline:
         except ModelError as error:
             self._drop_model()
             self._model_unusable(error.reason, str(error))
+            return False
+        except Exception as error:  # still the model's problem: report it, never end the task
+            _LOGGER.debug("%s: loading the model failed unexpectedly", self._name, exc_info=True)
+            self._drop_model()
+            self._model_unusable("unreadable", f"{type(error).__name__}: {error}")
             return False
         finally:
             self._model_loading = False

@@ -519,7 +519,11 @@ def resolve_model(model_id: str, user_model_dir: Path) -> Path:
         path = user_model_dir / name
     else:
         raise ModelError("not_found", f"unknown model id {model_id!r}")
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError as err:  # a name longer than the file system allows: Python 3.13 raises
+        raise ModelError("not_found", f"model {model_id[:80]!r}: {err.strerror or err}") from err
+    if not is_file:
         raise ModelError("not_found", f"model {model_id!r}: {path} does not exist")
     return path
 
