@@ -13,23 +13,20 @@ action tells nothing about which hosts or ports answer. What one call may cost i
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
 import voluptuous as vol
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
-from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import (
-    Context,
     HomeAssistant,
     ServiceCall,
     ServiceResponse,
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
+from homeassistant.exceptions import UnknownUser
 from homeassistant.helpers import config_validation as cv
 
 from . import analysis
@@ -40,6 +37,7 @@ from .analysis import (
     AnalysisTooLongError,
     async_analyze_timeline,
 )
+from .analyze_errors import admin_required, analyze_refused
 from .audio_source import (
     REASON_FILE_NOT_FOUND,
     REASON_INVALID_SOURCE,
@@ -65,8 +63,6 @@ from .music_mood_core.model import (
     resolve_model,
 )
 
-_LOGGER = logging.getLogger(__name__)
-
 ANALYZE_URL_SCHEMES: Final = frozenset({"http", "https"})
 REASON_UNSUPPORTED_SOURCE: Final = "unsupported_source"
 # Source refusals with their own message (exceptions "analyze_<reason>"); others are "invalid".
@@ -86,50 +82,6 @@ ANALYZE_SCHEMA: Final = vol.Schema(
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
     }
 )
-
-# Home Assistant's REST API answers a ServiceValidationError with 400 and its message only from
-# 2026.10 on; before, it turned anything but a voluptuous error into a 500 with a traceback.
-_REST_NEEDS_VOLUPTUOUS_ERROR: Final = (MAJOR_VERSION, MINOR_VERSION) < (2026, 10)
-
-
-class AnalyzeRefusedError(ServiceValidationError):
-    """The analyze call was refused because of its input; the message says why."""
-
-
-class _AnalyzeRefusedForOldRestApiError(AnalyzeRefusedError, vol.Invalid):
-    """Also a voluptuous error, so that an older REST API answers 400 instead of 500."""
-
-
-class AdminRequiredError(Unauthorized, ServiceValidationError):
-    """A user who is not an administrator called the action.
-
-    Still ``Unauthorized`` (the REST API answers 401), and also a validation error so that the
-    websocket API answers with this message instead of logging a traceback, as it does for a bare
-    ``Unauthorized`` before 2026.x.
-    """
-
-    def __init__(self, context: Context) -> None:
-        super().__init__(context=context, permission="admin")
-        self.translation_domain = DOMAIN
-        self.translation_key = "admin_required"
-        self.translation_placeholders = {"action": f"{DOMAIN}.{SERVICE_ANALYZE}"}
-        self.generate_message = True
-
-
-def analyze_refused(key: str, **placeholders: str) -> AnalyzeRefusedError:
-    """The error for a refused call, translated by ``key`` (``exceptions`` in strings.json)."""
-    error_class = (
-        _AnalyzeRefusedForOldRestApiError if _REST_NEEDS_VOLUPTUOUS_ERROR else AnalyzeRefusedError
-    )
-    error = error_class(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders,
-    )
-    if _REST_NEEDS_VOLUPTUOUS_ERROR:
-        # That REST API answers a bare "400: Bad Request": the reason has to reach the log.
-        _LOGGER.warning("%s.%s refused: %s", DOMAIN, SERVICE_ANALYZE, error)
-    return error
 
 
 @callback
@@ -156,7 +108,7 @@ async def _async_require_admin(call: ServiceCall) -> None:
     if user is None:
         raise UnknownUser(context=call.context)
     if not user.is_admin:
-        raise AdminRequiredError(call.context)
+        raise admin_required(call.context)
 
 
 def _model_id_for(call: ServiceCall) -> str:
