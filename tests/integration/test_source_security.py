@@ -29,6 +29,7 @@ from custom_components.music_mood.const import (
     SOURCE_TYPE_CAMERA,
     SOURCE_TYPE_MEDIA_PLAYER,
 )
+from tests.conftest import require_data
 
 from .conftest import CLIP, ffmpeg_children, free_port, wait_for
 from .test_analyser import analyser_entry
@@ -152,7 +153,8 @@ async def test_leading_dash_advice_works_and_relative_paths_say_why(
 
 
 def _encode(target: Path, *codec: str) -> Path:
-    command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-t", "5", "-i", str(CLIP), "-vn"]
+    clip = require_data(CLIP)
+    command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-t", "5", "-i", str(clip), "-vn"]
     subprocess.run(
         [*command, *codec, str(target)],
         check=True,

@@ -492,26 +492,23 @@ def test_emomusic_evaluation_part_stays_out_of_both_sides(tmp_path: Path) -> Non
         assert item.times_s[-1] == 45.0  # the last label fits the decoded 45 s clip
 
 
-def test_datasets_command_prints_a_row_per_set(
+def test_datasets_command_prints_a_row_per_set_and_writes_the_split(
     panda_root: tuple[Path, dict[str, int]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    data, cache, out = str(panda_root[0]), str(tmp_path / "cache"), tmp_path / "run"
     code = main(
-        [
-            "datasets",
-            "--data",
-            str(panda_root[0]),
-            "--sets",
-            "4q_panda",
-            "--cache-dir",
-            str(tmp_path),
-        ]
+        ["datasets", "--data", data, "--sets", "4q_panda", "--cache-dir", cache, "--out", str(out)]
     )
     assert code == 0
-    out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if line.startswith("| 4q_panda"))
+    stdout = capsys.readouterr().out
+    row = next(line for line in stdout.splitlines() if line.startswith("| 4q_panda"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[1] == "4"  # items
     assert 100 < float(cells[3]) < 140  # seconds of audio: four ~30 s clips
     assert int(cells[5]) > 4 * 50  # excerpts: ~54 per 30 s clip
+    train, validation = read_split(out / "split_4q_panda.json")
+    assert sorted(train + validation) == sorted(panda_root[1])
+    assert cells[6].startswith(f"{len(validation)} (")
+    assert main(["datasets", "--data", data, "--sets", "4q_panda", "--fraction", "1.5"]) == 2

@@ -8,7 +8,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import SET_NAMES, SetLoad, data_root, default_cache_dir, scan_set, validation_split
+from . import (
+    SET_NAMES,
+    DatasetError,
+    SetLoad,
+    data_root,
+    default_cache_dir,
+    scan_set,
+    validation_split,
+    write_split,
+)
 from .items import CONTINUOUS
 
 SHOWN_PROBLEMS = 5
@@ -34,9 +43,8 @@ class SetSummary:
     problems: int
 
 
-def summarise(loaded: SetLoad, *, seed: int, fraction: float) -> SetSummary:
+def summarise(loaded: SetLoad, validation: Sequence[str]) -> SetSummary:
     items = loaded.items
-    _, validation = validation_split(items, seed=seed, fraction=fraction) if items else ([], [])
     by_id = {item.item_id: item for item in items}
     kind = {item.target_kind for item in items}
     return SetSummary(
@@ -99,9 +107,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--all-problems", action="store_true", help="list every problem, not the first few"
     )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="also write each split as OUT/split_<set>.json"
+    )
 
 
 def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> None:
+    if not 0.0 < args.fraction < 1.0:
+        raise DatasetError(f"--fraction must be between 0 and 1 (got {args.fraction})")
     root = data_root(args.data)
     cache_dir = args.cache_dir if args.cache_dir is not None else default_cache_dir()
     summaries = []
@@ -109,6 +122,16 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> None:
         loaded = scan_set(name, root, cache_dir=cache_dir)
         for line in problem_lines(loaded, args.all_problems):
             print(line, file=sys.stderr)
-        summaries.append(summarise(loaded, seed=args.seed, fraction=args.fraction))
+        train, validation = validation_split(loaded.items, seed=args.seed, fraction=args.fraction)
+        if args.out is not None:
+            write_split(
+                args.out / f"split_{name}.json",
+                loaded.items,
+                train,
+                validation,
+                seed=args.seed,
+                fraction=args.fraction,
+            )
+        summaries.append(summarise(loaded, validation))
     say(f"data root {root}; validation seed {args.seed}, fraction {args.fraction} (group-disjoint)")
     say(table(summaries))
