@@ -12,7 +12,13 @@
 #             oldest supported) + onnxruntime              tests/integration again with onnxruntime hidden
 #                                                          (MUSIC_MOOD_HIDE_ONNXRUNTIME=1: the numpy runtime)
 #   ha-new    Python 3.14, Home Assistant 2026.10.4       pytest tests/core tests/integration
-#             (no onnxruntime: the numpy runtime)
+#             (no onnxruntime: the numpy runtime)          then a fresh install (below)
+#
+# Fresh install: Home Assistant 2026.x does not require numpy, so a Core install may lack it. A second
+# cached venv holds only the ha-new Home Assistant release (under its own package constraints); Home
+# Assistant's requirement installer then installs the manifest's requirements into it and sets the
+# integration up (scripts/lib/check_fresh_install.py). What it installed is removed again afterwards,
+# so the venv stays without numpy for the next run.
 #
 # Every suite must collect tests: pytest's "no tests collected" (exit 5) counts as a failure, because an
 # empty suite here always means a broken path or a broken conftest, never "nothing to test".
@@ -97,10 +103,57 @@ if selected ha-min; then
         MUSIC_MOOD_HIDE_ONNXRUNTIME=1 -- tests/integration
 fi
 
+# fresh_install_venv HA_VENV: the cached venv with HA_VENV's Home Assistant release and nothing else.
+# The camera integration (an after-dependency) requires PyTurboJPEG, which itself requires numpy; it is
+# installed without its dependencies, as if preinstalled, so that numpy can only come from our manifest.
+# (It is also an sdist, which Home Assistant's uv cannot build with the private Python 3.14.)
+fresh_install_venv() {
+    local ha_venv="$1" version constraints camera_requirement venv
+    version="$(ha_version_in "$ha_venv")"
+    constraints="$("$ha_venv/bin/python" -c 'import homeassistant, pathlib; print(pathlib.Path(homeassistant.__file__).parent / "package_constraints.txt")')"
+    camera_requirement="$("$ha_venv/bin/python" -c 'import json, homeassistant, pathlib; print(" ".join(json.loads((pathlib.Path(homeassistant.__file__).parent / "components/camera/manifest.json").read_text())["requirements"]))')"
+    venv="$(ensure_venv ha-new-fresh "$(python314)" "" \
+        -- "homeassistant==$version -c $constraints" -- "--no-deps $camera_requirement")"
+    # A freshly built venv is the state every check starts from.
+    [[ -f "$venv/.music_mood_baseline" ]] || "$venv/bin/python" -m pip freeze > "$venv/.music_mood_baseline"
+    printf '%s\n' "$venv"
+}
+
+# restore_fresh_install_venv VENV: uninstalls whatever is not in the venv's baseline.
+restore_fresh_install_venv() {
+    local venv="$1" extra
+    extra="$("$venv/bin/python" - "$venv/.music_mood_baseline" <<'PY'
+import subprocess, sys
+def names(lines):
+    return {line.split("==")[0].split(" @ ")[0].strip().lower().replace("_", "-") for line in lines if line.strip()}
+baseline = names(open(sys.argv[1], encoding="utf-8"))
+now = subprocess.run([sys.executable, "-m", "pip", "freeze"], capture_output=True, text=True, check=True).stdout
+print(" ".join(sorted(names(now.splitlines()) - baseline)))
+PY
+)"
+    if [[ -n "$extra" ]]; then
+        # shellcheck disable=SC2086
+        "$venv/bin/python" -m pip uninstall -q -y $extra >>"$venv.log" 2>&1
+    fi
+}
+
+run_fresh_install_check() {
+    local ha_venv="$1" label="ha-new, fresh install" venv status=0 verdict
+    venv="$(fresh_install_venv "$ha_venv")"
+    restore_fresh_install_venv "$venv"
+    log "=== $label: Home Assistant's requirement installer on the manifest, without numpy beforehand ==="
+    "$venv/bin/python" "$REPO_ROOT/scripts/lib/check_fresh_install.py" "$REPO_ROOT" || status=$?
+    restore_fresh_install_venv "$venv"
+    if [[ $status -eq 0 ]]; then verdict="PASS"; else verdict="FAIL (exit $status)"; FAILED=1; fi
+    SUMMARY+=("$(printf '%-28s Python %-8s HA %-10s %-46s %s' "$label" "$(python_version_of "$venv/bin/python")" \
+        "$(ha_version_in "$venv")" "manifest requirements installed, set up" "$verdict")")
+}
+
 if selected ha-new; then
     HA_NEW_VENV="$(ha_new_venv)"
     HA_NEW_VERSION="$(ha_version_in "$HA_NEW_VENV")"
     run_suite "ha-new" "$HA_NEW_VENV" "$HA_NEW_VERSION" -- tests/core tests/integration
+    run_fresh_install_check "$HA_NEW_VENV"
 fi
 
 log "=== summary ==="

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +57,42 @@ def test_manifest_has_every_required_key_with_the_intended_value() -> None:
     # Custom integrations must carry a version that AwesomeVersion can parse.
     assert all(part.isdigit() for part in manifest["version"].split("."))
     assert isinstance(manifest["requirements"], list)
-    assert all("==" in requirement for requirement in manifest["requirements"])
+    # Exact pins, except numpy (below): Home Assistant pins it itself.
+    assert all(
+        "==" in requirement
+        for requirement in manifest["requirements"]
+        if Requirement(requirement).name != "numpy"
+    )
+
+
+def _numpy_requirement() -> Requirement:
+    requirements = [Requirement(text) for text in _manifest()["requirements"]]
+    (numpy,) = [requirement for requirement in requirements if requirement.name == "numpy"]
+    return numpy
+
+
+def test_numpy_is_declared_with_a_lower_bound_only() -> None:
+    """Home Assistant 2026.x no longer requires numpy itself, so the manifest must; an exact pin or
+    an upper bound would clash with the numpy Home Assistant's package constraints pin."""
+    specifier = _numpy_requirement().specifier
+    assert {spec.operator for spec in specifier} == {">="}
+    assert not specifier.contains("1.25.2")
+
+
+def test_numpy_requirement_admits_home_assistants_pin() -> None:
+    import homeassistant
+
+    constraints = Path(homeassistant.__file__).parent / "package_constraints.txt"
+    pins = [
+        Requirement(line.split("#")[0].strip())
+        for line in constraints.read_text(encoding="utf-8").splitlines()
+        if line.split("#")[0].strip()
+    ]
+    pinned = {
+        spec.version for pin in pins if pin.name == "numpy" for spec in pin.specifier
+    }  # 2025.4 lists numpy twice
+    assert pinned
+    assert all(_numpy_requirement().specifier.contains(version) for version in pinned)
 
 
 def test_manifest_is_the_only_file_named_manifest_json() -> None:
