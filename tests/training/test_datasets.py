@@ -153,6 +153,19 @@ def test_panda_missing_audio_is_reported_and_a_wrong_folder_refused(
         scan_set("4q_panda", root, cache_dir=tmp_path / "cache")
 
 
+def test_panda_unreadable_audio_is_reported_with_its_id(
+    panda_root: tuple[Path, dict[str, int]], tmp_path: Path
+) -> None:
+    root = tmp_path / "root"
+    shutil.copytree(panda_root[0], root)
+    song, quadrant = next(iter(panda_root[1].items()))
+    (root / "4q_panda" / f"Q{quadrant}" / f"{song}.opus").write_bytes(b"not an Opus file\n" * 64)
+    loaded = scan_set("4q_panda", root, cache_dir=tmp_path / "cache")
+    assert len(loaded.items) == 3
+    assert [p.item_id for p in loaded.problems] == [song]
+    assert "audio unreadable" in loaded.problems[0].reason
+
+
 # --- Emotify -------------------------------------------------------------------------------------
 
 
