@@ -32,7 +32,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+# eq=False: items hold arrays, so they compare (and hash) by identity; compare ids instead.
+@dataclass(frozen=True, eq=False)
 class LabelledItem:
     """One piece of labelled audio and the (valence, arousal) targets of its excerpts."""
 
