@@ -47,7 +47,6 @@ NETWORK_SCHEMES: Final = frozenset(
 # What a camera's stream source or a media player's content id may be: data that other integrations
 # and the devices themselves supply, so only what the README promises.
 DEVICE_SUPPLIED_SCHEMES: Final = frozenset({"http", "https", "rtsp", "rtsps"})
-HTTP_INPUT_OPTIONS: Final = ("-probesize", "65536")
 # Demuxers that read one self-contained file. Playlist and list demuxers (hls, concat, ffmetadata,
 # image2, dash, ...) open further files named inside the file, which could lie outside the
 # allow-listed folders, so they are left out; "file" keeps any other protocol out as well.
@@ -55,6 +54,13 @@ LOCAL_FILE_DEMUXERS: Final = (
     "wav,w64,mp3,flac,ogg,matroska,mov,aac,ac3,eac3,aiff,ape,wv,asf,caf,au,dsf,tta,mpc,mpc8,dts,"
     "truehd,tak,amr,avi,mpeg,mpegts,flv,xwma,mlp,loas,shn,oma"
 )
+# Over http(s) HLS is a normal radio format (its segments stay on http(s): ffmpeg limits what an
+# http input may open). SDP is not on the list: an SDP document makes ffmpeg bind UDP ports on every
+# interface and decode whatever anyone sends there.
+HTTP_STREAM_DEMUXERS: Final = f"{LOCAL_FILE_DEMUXERS},hls"
+# ffmpeg otherwise buffers up to 5 MB to probe a radio stream: minutes of silence before the first
+# sample. 64 kB identifies any audio codec a web radio sends.
+HTTP_INPUT_OPTIONS: Final = ("-probesize", "65536", "-format_whitelist", HTTP_STREAM_DEMUXERS)
 LOCAL_FILE_INPUT_OPTIONS: Final = (
     "-protocol_whitelist",
     "file",
@@ -188,8 +194,6 @@ def _local_file(hass: HomeAssistant, source: str) -> FfmpegInput:
 
 def _network_input(source: str) -> FfmpegInput:
     if urlsplit(source).scheme.lower() in ("http", "https"):
-        # ffmpeg otherwise buffers up to 5 MB to probe a radio stream: minutes of silence
-        # before the first sample. 64 kB identifies any audio codec a web radio sends.
         return FfmpegInput(source, input_options=HTTP_INPUT_OPTIONS)
     return FfmpegInput(source)
 

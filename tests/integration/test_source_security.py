@@ -9,7 +9,9 @@ import logging
 import shutil
 import socket
 import subprocess
-from collections.abc import Callable
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -223,6 +225,108 @@ async def test_ordinary_music_files_still_play(
     result = await _start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: str(media_dir / name)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("description_placeholders")
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+# ---------------------------------------------------------------------------- http documents
+
+
+@pytest.fixture
+def web_folder(tmp_path: Path, socket_enabled: None) -> Iterator[tuple[Path, str]]:
+    """A folder served over http on the loopback (Python's own file server, as a child process)."""
+    folder = tmp_path / "web"
+    folder.mkdir()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_tcp(port)
+        yield folder, f"http://127.0.0.1:{port}"
+    finally:
+        server.kill()
+        server.wait()
+
+
+def _wait_for_tcp(port: int) -> None:
+    for _ in range(200):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing answered on port {port}")
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _bound_udp_ports() -> set[int]:
+    ports = set()
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            ports.add(int(line.split()[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _sdp(udp_port: int) -> str:
+    return (
+        "v=0\no=- 0 0 IN IP4 127.0.0.1\ns=radio\nc=IN IP4 127.0.0.1\nt=0 0\n"
+        f"m=audio {udp_port} RTP/AVP 97\na=rtpmap:97 L16/22050/1\n"
+    )
+
+
+async def test_an_sdp_document_over_http_binds_no_udp_port(
+    hass: HomeAssistant,
+    media_dir: Path,
+    web_folder: tuple[Path, str],
+    fast_restarts: None,
+) -> None:
+    """A media player (or a typed URL) serving SDP would make ffmpeg listen on UDP ports on every
+    interface and decode whatever anyone sends there."""
+    folder, base_url = web_folder
+    udp_port = _free_udp_port()
+    (folder / "radio.sdp").write_text(_sdp(udp_port))
+    url = f"{base_url}/radio.sdp"
+
+    result = await _start_analyser_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: url})
+    assert result["errors"] == {CONF_SOURCE: "cannot_connect"}
+    assert "not on whitelist" in result["description_placeholders"]["detail"]
+
+    hass.states.async_set(PLAYER, "playing", {"media_content_id": url})
+    entry = analyser_entry(PLAYER, source_type=SOURCE_TYPE_MEDIA_PLAYER)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    pipeline = entry.runtime_data.pipeline
+    bound_while_running: list[bool] = []
+
+    def refused_twice() -> bool:
+        bound_while_running.append(udp_port in _bound_udp_ports())
+        return pipeline.stats.restarts >= 2
+
+    await wait_for(refused_twice, what="ffmpeg to refuse the SDP twice")
+    assert "not on whitelist" in hass.states.get(STATUS).attributes["detail"]
+    assert not any(bound_while_running)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_hls_radio_over_http_still_plays(
+    hass: HomeAssistant, media_dir: Path, web_folder: tuple[Path, str]
+) -> None:
+    folder, base_url = web_folder
+    _encode(folder / "radio.m3u8", "-c:a", "aac", "-f", "hls", "-hls_time", "2")
+    result = await _start_analyser_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE: f"{base_url}/radio.m3u8"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("description_placeholders")
     await hass.async_block_till_done()
