@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -181,3 +185,27 @@ async def test_mood_dead_band_and_dwell_are_analysis_options(hass: HomeAssistant
     settings = pipeline_settings(entry)
     assert (settings.mood_dead_band, settings.mood_dwell_s) == (0.2, 3.0)
     assert settings.smoothing_s == 1.0
+
+
+def _strings_and_english() -> tuple[dict[str, Any], dict[str, Any]]:
+    integration = Path(__file__).resolve().parents[2] / "custom_components" / "music_mood"
+    strings = json.loads((integration / "strings.json").read_text(encoding="utf-8"))
+    english = json.loads((integration / "translations" / "en.json").read_text(encoding="utf-8"))
+    return strings, english
+
+
+async def test_every_option_field_is_labelled_and_described(hass: HomeAssistant) -> None:
+    strings, english = _strings_and_english()
+    assert english == strings, "run scripts/sync_translations.py"
+    entry = analyser_entry("/media/music.flac")
+    entry.add_to_hass(hass)
+    for step in ("pipeline", "mood_lighting"):
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": step}
+        )
+        fields = {str(key) for key in result["data_schema"].schema}
+        texts = strings["options"]["step"][step]
+        assert fields <= set(texts["data"]), step
+        assert fields <= set(texts["data_description"]), step
+    assert "delta_e_order" in strings["options"]["error"]
