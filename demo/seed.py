@@ -3,12 +3,12 @@
 configuration.yaml is rewritten on every run (with the music folder allowed); the integration is
 linked in; the Music Mood analyser and the "Music Mood" dashboard are seeded only into a fresh
 folder, so a user's own changes (onboarding, options, dashboards) survive restarts. Standard
-library only: it runs before Home Assistant is importable in some set-ups.
+library only, except for reading Home Assistant's version when a port is given.
 
 The music comes from a Debian package (scripts/demo.sh installs it), so nothing third-party is in
 the repository and a fresh machine gets the same track:
 
-    python demo/seed.py CONFIG_DIR        seed CONFIG_DIR
+    python demo/seed.py CONFIG_DIR [PORT]  seed CONFIG_DIR (Home Assistant listening on PORT)
     python demo/seed.py --track           print the path of the track the demo plays
     python demo/seed.py --package         print the Debian package that ships it
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,12 +151,51 @@ def seeded_dashboard() -> dict[str, object]:
     }
 
 
+def set_http_port(config_dir: Path, port: int, home_assistant_version: str) -> None:
+    """Makes Home Assistant listen on ``port``.
+
+    Up to 2025.x that is configuration.yaml's ``http: server_port``. 2026.x keeps its HTTP settings
+    in .storage/http: it imports YAML once as a "pending" trial that it reverts to the previous
+    port five minutes later unless a user confirms it in the UI, and ignores YAML after that. So
+    there the port goes straight into the confirmed ("stable") settings.
+    """
+    if int(home_assistant_version.split(".", maxsplit=1)[0]) < 2026:
+        with (config_dir / "configuration.yaml").open("a", encoding="utf-8") as handle:
+            handle.write(f"\nhttp:\n  server_port: {port}\n")
+        return
+    store = config_dir / ".storage" / "http"
+    if store.exists():
+        content = json.loads(store.read_text(encoding="utf-8"))
+    else:
+        content = {
+            "version": 2,
+            "minor_version": 2,
+            "key": "http",
+            "data": {
+                "stable": {
+                    "cors_allowed_origins": ["https://cast.home-assistant.io"],
+                    "login_attempts_threshold": -1,
+                    "ip_ban_enabled": True,
+                    "ssl_profile": "modern",
+                    "use_x_frame_options": True,
+                    "created_at": datetime.now(UTC).isoformat(),
+                    "error": None,
+                    "error_message": None,
+                }
+            },
+        }
+    content["data"]["stable"]["server_port"] = port
+    content["data"]["pending"] = None
+    content["data"]["yaml_migration_done"] = True
+    write_json(store, content)
+
+
 def write_json(path: Path, content: dict[str, object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def main(config_dir: Path) -> None:
+def main(config_dir: Path, port: int | None = None) -> None:
     if not DEMO_TRACK.is_file():
         sys.exit(
             f"demo track missing: {DEMO_TRACK} (install the Debian package {MUSIC_PACKAGE}: "
@@ -184,6 +224,10 @@ def main(config_dir: Path) -> None:
         # Only with the analyser: in a folder the user already has, the dashboards are theirs.
         write_json(storage / "lovelace", seeded_dashboard())
         print(f"seeded the Music Mood demo analyser ({DEMO_TRACK.name}) and its dashboard")
+    if port is not None:
+        from homeassistant.const import __version__ as home_assistant_version  # noqa: PLC0415
+
+        set_http_port(config_dir, port, home_assistant_version)
 
 
 if __name__ == "__main__":
@@ -192,4 +236,7 @@ if __name__ == "__main__":
     elif sys.argv[1:] == ["--package"]:
         print(MUSIC_PACKAGE)
     else:
-        main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEMO_DIR / "config")
+        main(
+            Path(sys.argv[1]) if len(sys.argv) > 1 else DEMO_DIR / "config",
+            int(sys.argv[2]) if len(sys.argv) > 2 else None,
+        )

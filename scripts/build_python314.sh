@@ -20,6 +20,9 @@ STAMP="$WORK/.complete"
 PACKAGES=(python3.14 python3.14-minimal libpython3.14-minimal libpython3.14-stdlib python3-pip-whl
     libc6 libssl3t64 libffi8 libsqlite3-0 libexpat1 zlib1g libbz2-1.0 liblzma5 libzstd1 libncursesw6
     libtinfo6 libreadline8t64 libuuid1 libdb5.3t64 libgcc-s1 libstdc++6 libmpdec4 media-types tzdata netbase)
+# Python's C headers: pip builds packages without a wheel for 3.14 (Home Assistant's voice pipeline needs
+# two) with the host's compiler against them.
+HEADER_PACKAGES=(libpython3.14-dev python3.14-dev)
 
 say() { printf '[build_python314] %s\n' "$*" >&2; }
 
@@ -39,18 +42,12 @@ build_prefix() {
     done
     local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
     [[ -f "$keyring" ]] || { say "needs $keyring (apt-get install debian-archive-keyring)"; exit 1; }
-    say "downloading Debian sid's python3.14 into $WORK (about 40 MB)"
+    say "downloading Debian sid's python3.14 into $WORK (about 45 MB)"
     rm -rf "$WORK"
     mkdir -p "$WORK/apt/lists/partial" "$WORK/apt/cache/archives/partial" "$WORK/apt/parts" "$WORK/debs" "$ROOT"
     printf 'deb [signed-by=%s] http://deb.debian.org/debian sid main\n' "$keyring" > "$WORK/apt/sources.list"
-    # The lists and packages go to folders of the user running this, which apt's own download user (_apt)
-    # may not be able to enter: apt would fall back to downloading as this user, with an "unsandboxed"
-    # warning per file. Downloading as this user from the start is the same thing, without the warnings.
-    local apt_options=(-o "Dir::Etc::sourcelist=$WORK/apt/sources.list" -o "Dir::Etc::sourceparts=$WORK/apt/parts"
-        -o "Dir::State::Lists=$WORK/apt/lists" -o "Dir::Cache=$WORK/apt/cache" -o "Debug::NoLocking=1"
-        -o "APT::Sandbox::User=$(id -un)")
-    apt-get "${apt_options[@]}" update -qq
-    (cd "$WORK/debs" && apt-get "${apt_options[@]}" download -qq "${PACKAGES[@]}")
+    apt-get "${APT_OPTIONS[@]}" update -qq
+    (cd "$WORK/debs" && apt-get "${APT_OPTIONS[@]}" download -qq "${PACKAGES[@]}" "${HEADER_PACKAGES[@]}")
     local deb
     for deb in "$WORK"/debs/*.deb; do dpkg-deb -x "$deb" "$ROOT"; done
     "$LD" --library-path "$LIBS" "$PY" -c 'import ssl, sqlite3, ctypes, lzma, bz2, zlib' \
@@ -58,13 +55,36 @@ build_prefix() {
     touch "$STAMP"
 }
 
+# A prefix made before the headers were part of it gets them added; nothing in it is replaced, so venvs
+# running from it are not disturbed.
+add_headers() {
+    [[ -f "$ROOT/usr/include/python3.14/Python.h" ]] && return 0
+    say "adding Python 3.14's C headers to $WORK"
+    apt-get "${APT_OPTIONS[@]}" update -qq
+    (cd "$WORK/debs" && apt-get "${APT_OPTIONS[@]}" download -qq "${HEADER_PACKAGES[@]}")
+    local package deb
+    for package in "${HEADER_PACKAGES[@]}"; do
+        for deb in "$WORK"/debs/"${package}"_*.deb; do dpkg-deb -x "$deb" "$ROOT"; done
+    done
+}
+
+# The lists and packages go to folders of the user running this, which apt's own download user (_apt)
+# may not be able to enter: apt would fall back to downloading as this user, with an "unsandboxed"
+# warning per file. Downloading as this user from the start is the same thing, without the warnings.
+APT_OPTIONS=(-o "Dir::Etc::sourcelist=$WORK/apt/sources.list" -o "Dir::Etc::sourceparts=$WORK/apt/parts"
+    -o "Dir::State::Lists=$WORK/apt/lists" -o "Dir::Cache=$WORK/apt/cache" -o "Debug::NoLocking=1"
+    -o "APT::Sandbox::User=$(id -un)")
+
 make_venv() {
     local venv="$1"
     rm -rf "$venv"
     "$LD" --library-path "$LIBS" "$PY" -m venv --without-pip "$venv"
     rm -f "$venv"/bin/python "$venv"/bin/python3 "$venv"/bin/python3.14
-    # --argv0 keeps the venv's path as the program name, so the interpreter finds pyvenv.cfg.
-    printf '#!/bin/sh\nexec %s --library-path %s --argv0 "$0" %s "$@"\n' "$LD" "$LIBS" "$PY" > "$venv/bin/python3.14"
+    # --argv0 keeps the venv's path as the program name, so the interpreter finds pyvenv.cfg. CPATH: the
+    # prefix's pyconfig.h includes <TRIPLET/python3.14/pyconfig.h>, which the compiler looks for in
+    # /usr/include unless told about the prefix's include folder (it holds Python's headers only).
+    printf '#!/bin/sh\nCPATH=%s${CPATH:+:$CPATH}; export CPATH\nexec %s --library-path %s --argv0 "$0" %s "$@"\n' \
+        "$ROOT/usr/include" "$LD" "$LIBS" "$PY" > "$venv/bin/python3.14"
     chmod +x "$venv/bin/python3.14"
     ln -s python3.14 "$venv/bin/python"
     ln -s python3.14 "$venv/bin/python3"
@@ -81,6 +101,7 @@ case "${1:-}" in
     --venv)
         [[ -n "${2:-}" ]] || { say "usage: $0 --venv DIR"; exit 2; }
         build_prefix >&2
+        add_headers >&2
         make_venv "$2"
         "$2/bin/python" -VV >&2
         ;;

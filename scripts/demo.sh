@@ -53,9 +53,9 @@ install_debian_package() {
         || { printf '%s\n' "$output" >&2; return 1; }
 }
 
-# The newest Home Assistant the tests cover needs Python 3.14. A private 3.14 (scripts/build_python314.sh)
-# has no C headers, so Home Assistant cannot build the voice pipeline's packages on it, and the frontend
-# then never finishes loading: prefer an installed 3.13 with the oldest tested Home Assistant instead.
+# The newest Home Assistant the tests cover needs Python 3.14. On a private 3.14 (scripts/build_python314.sh)
+# pip compiles the voice pipeline's packages (no 3.14 wheels) with the host's C++ compiler, and without them
+# the frontend never finishes loading: an installed 3.13 with the oldest tested Home Assistant comes first.
 # MUSIC_MOOD_DEMO_PYTHON (an interpreter, or "private-3.14") overrides the choice.
 if [[ -n "${MUSIC_MOOD_DEMO_PYTHON:-}" ]]; then
     PYTHON="$MUSIC_MOOD_DEMO_PYTHON"
@@ -70,7 +70,8 @@ elif PYTHON="$(find_python 13 3.13.0)"; then
     HA_PIN="homeassistant==2025.4.4"
 elif command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
     log "no Python >= 3.14.2 or 3.13 installed: using a private 3.14 from scripts/build_python314.sh"
-    log "(on it the voice pipeline cannot be built; if the UI stays on 'Loading', install Python 3.13)"
+    command -v g++ >/dev/null 2>&1 \
+        || log "WARNING: no g++ to build the voice pipeline's packages with: the UI would stay on 'Loading' (apt-get install g++)"
     PYTHON="private-3.14"
     HA_PIN="homeassistant==2026.10.4"
 else
@@ -99,9 +100,10 @@ log "Home Assistant $(ha_version_in "$VENV") on Python $(python_version_of "$VEN
 if curl -s -o /dev/null --max-time 2 "http://localhost:$PORT/"; then
     die "something already answers on port $PORT; stop it or set MUSIC_MOOD_DEMO_PORT"
 fi
-"$VENV/bin/python" demo/seed.py "$CONFIG_DIR"
 if [[ "$PORT" != 8123 ]]; then
-    printf '\nhttp:\n  server_port: %s\n' "$PORT" >> "$CONFIG_DIR/configuration.yaml"
+    "$VENV/bin/python" demo/seed.py "$CONFIG_DIR" "$PORT"
+else
+    "$VENV/bin/python" demo/seed.py "$CONFIG_DIR"
 fi
 
 LOG_FILE="$CONFIG_DIR/home-assistant.log"
