@@ -244,7 +244,13 @@ def _bundled_model_on_generated_music(seconds: float) -> list[tuple[float, float
         hop_samples=round(info.hop_s * rate),
     )
     windows = stream.push(pcm)
-    outputs = model.predict(np.stack([window.features for window in windows]))
+    features = np.stack([window.features for window in windows])
+    if getattr(model.info, "needs_loudness", False):
+        # Models that also read the excerpt's loudness (format 2) get it as the pipeline gives it.
+        loudness = np.stack([window.frame_levels_dbfs for window in windows])
+        outputs = model.predict(features, loudness)
+    else:
+        outputs = model.predict(features)
     return [(float(valence), float(arousal)) for valence, arousal in outputs]
 
 
