@@ -2,9 +2,9 @@
 
 Where a set ships its own split it is used as is (EMOPIA's train/val files); emoMusic's evaluation
 part is left out of both sides so that nothing is tuned on it. Otherwise whole groups, shuffled
-with the seed after sorting, go to validation until it holds `fraction` of the items. The split is
-written to the run folder as JSON (ids and groups per side) so any reported number traces back
-to its items.
+with the seed after sorting, join validation while each brings it closer to `fraction` of the
+items. The split is written to the run folder as JSON (ids and groups per side) so any reported
+number traces back to its items.
 """
 
 from __future__ import annotations
@@ -56,10 +56,12 @@ def validation_split(
         picked: set[str] = set()
         count = 0
         for index in order:
-            if count >= wanted:
-                break
-            picked.add(groups[index])
-            count += group_sizes[groups[index]]
+            size = group_sizes[groups[index]]
+            # Take a group when it brings the validation size closer to the target, so one big
+            # group (a game with 20 pieces) cannot push validation far past the fraction.
+            if abs(count + size - wanted) < abs(count - wanted):
+                picked.add(groups[index])
+                count += size
         if len(group_sizes) > 1 and len(picked) == len(group_sizes):
             # A set of very few groups: keep at least one group for training.
             picked.discard(groups[order[-1]])
