@@ -64,6 +64,7 @@ from .music_mood_core.model import (
 )
 
 ANALYZE_URL_SCHEMES: Final = frozenset({"http", "https"})
+MAX_SOURCE_LENGTH: Final = 4096
 REASON_UNSUPPORTED_SOURCE: Final = "unsupported_source"
 # Source refusals with their own message (exceptions "analyze_<reason>"); others are "invalid".
 _SOURCE_REASONS: Final = frozenset(
@@ -77,7 +78,8 @@ _SOURCE_REASONS: Final = frozenset(
 
 ANALYZE_SCHEMA: Final = vol.Schema(
     {
-        vol.Required(CONF_SOURCE): cv.string,
+        # Longer than any URL or path worth opening; refused before anything else looks at it.
+        vol.Required(CONF_SOURCE): vol.All(cv.string, vol.Length(min=1, max=MAX_SOURCE_LENGTH)),
         vol.Optional(CONF_MODEL): cv.string,
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
     }

@@ -16,6 +16,7 @@ from http import HTTPStatus
 from pathlib import Path
 
 import pytest
+import voluptuous as vol
 from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
@@ -167,6 +168,13 @@ async def test_an_over_long_file_name_is_a_clean_refusal(
     assert await async_setup_component(hass, DOMAIN, {})
     refusal = await _refusal(hass, str(media_dir / ("x" * 300 + ".ogg")))
     assert refusal.translation_key in {"analyze_invalid_source", "analyze_file_not_found"}
+
+
+async def test_an_over_long_source_is_refused_by_the_schema(hass: HomeAssistant) -> None:
+    assert await async_setup_component(hass, DOMAIN, {})
+    with pytest.raises(vol.Invalid, match="at most 4096"):
+        await _analyze(hass, "http://example.com/" + "a" * 5000)
+    assert ffmpeg_children() == []
 
 
 class _Server(socketserver.ThreadingTCPServer):
