@@ -170,6 +170,18 @@ async def test_an_over_long_file_name_is_a_clean_refusal(
     assert refusal.translation_key in {"analyze_invalid_source", "analyze_file_not_found"}
 
 
+async def test_a_local_file_that_is_not_audio_gives_ffmpeg_s_reason(
+    hass: HomeAssistant, media_dir: Path
+) -> None:
+    """Allow-listed files are the administrator's own: ffmpeg's reason helps, leaks nothing."""
+    (media_dir / "notes.wav").write_text("shopping list\n" * 100)
+    assert await async_setup_component(hass, DOMAIN, {})
+    refusal = await _refusal(hass, str(media_dir / "notes.wav"))
+    assert refusal.translation_key == "analyze_decode_failed"
+    assert str(refusal).startswith(f"ffmpeg could not decode {media_dir / 'notes.wav'}: exit ")
+    assert ffmpeg_children() == []
+
+
 async def test_an_over_long_source_is_refused_by_the_schema(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, DOMAIN, {})
     with pytest.raises(vol.Invalid, match="at most 4096"):
