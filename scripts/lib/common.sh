@@ -187,17 +187,25 @@ transitive_pins_of() {
 
 # pin_transitive_requirements VENV: installs transitive_pins_of VENV (pip would otherwise take the newest
 # release of such a package, which an older Home Assistant may not work with: pycares 5 under aiodns
-# 3.2.0 fails every DNS lookup), then checks that Home Assistant's DNS resolver works in VENV.
+# 3.2.0 fails every DNS lookup), then checks that Home Assistant's DNS resolver works in VENV. Run on
+# every use, as Home Assistant itself may have changed the venv since (see below).
 pin_transitive_requirements() {
-    local venv="$1" pins key
+    local venv="$1" pins ha_constraints marker
     pins="$(transitive_pins_of "$venv")"
     if [[ -f "$pins" ]]; then
-        key="$(sha256sum "$pins" | cut -c1-16)"
-        if [[ "$(cat "$venv/.music_mood_transitive_pins" 2>/dev/null)" != "$key" ]]; then
-            log "  pip install -r ${pins#"$REPO_ROOT"/}"
-            "$venv/bin/python" -m pip install -q -r "$pins" >>"$venv.log" 2>&1 \
-                || { tail -n 40 "$venv.log" >&2; die "could not install $pins into $venv (log above)"; }
-            printf '%s\n' "$key" > "$venv/.music_mood_transitive_pins"
+        marker="# Music Mood: transitive pins (scripts/lib/constraints) $(sha256sum "$pins" | cut -c1-12)"
+        "$venv/bin/python" -m pip install -q -r "$pins" >>"$venv.log" 2>&1 \
+            || { tail -n 40 "$venv.log" >&2; die "could not install $pins into $venv (log above)"; }
+        # Home Assistant installs the requirements of integrations set up at run time (onboarding's Radio
+        # Browser, say) with `uv pip install --upgrade`, which upgrades everything its constraints allow
+        # (it put pycares 5 back). It passes its package_constraints.txt to every such install: our pins
+        # go there too.
+        ha_constraints="$("$venv/bin/python" "$REPO_ROOT/scripts/lib/ha_requirements.py" --constraints)"
+        if ! grep -q -x -F "$marker" "$ha_constraints"; then
+            # An earlier version of our block is the file's tail: replaced, not added to.
+            sed -i '/^# Music Mood: transitive pins /,$d' "$ha_constraints"
+            [[ -z "$(tail -c 1 "$ha_constraints")" ]] || printf '\n' >> "$ha_constraints"
+            { printf '%s\n' "$marker"; grep -v -E '^[[:space:]]*(#|$)' "$pins"; } >> "$ha_constraints"
         fi
     fi
     "$venv/bin/python" "$REPO_ROOT/scripts/lib/check_dns_resolver.py" \
