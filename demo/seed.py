@@ -195,11 +195,33 @@ def write_json(path: Path, content: dict[str, object]) -> None:
     path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def missing_demo_sources(config_dir: Path) -> list[str]:
+    """Local files the folder's Music Mood analysers play that are gone (e.g. the clip an older
+    demo played from the repository)."""
+    entries_file = config_dir / ".storage" / "core.config_entries"
+    if not entries_file.exists():
+        return []
+    entries = json.loads(entries_file.read_text(encoding="utf-8"))["data"]["entries"]
+    return [
+        entry["data"]["source"]
+        for entry in entries
+        if entry["domain"] == "music_mood"
+        and str(entry.get("data", {}).get("source", "")).startswith("/")
+        and not Path(entry["data"]["source"]).exists()
+    ]
+
+
 def main(config_dir: Path, port: int | None = None) -> None:
     if not DEMO_TRACK.is_file():
         sys.exit(
             f"demo track missing: {DEMO_TRACK} (install the Debian package {MUSIC_PACKAGE}: "
             f"'apt-get install {MUSIC_PACKAGE}'; scripts/demo.sh does it when run as root)"
+        )
+    for source in missing_demo_sources(config_dir):
+        print(
+            f"warning: {config_dir} has an analyser playing {source}, which does not exist; "
+            "'scripts/demo.sh --reset' starts from a fresh demo folder",
+            file=sys.stderr,
         )
     config_dir.mkdir(parents=True, exist_ok=True)
 

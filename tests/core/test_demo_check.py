@@ -227,3 +227,19 @@ def test_the_seeded_dashboard_shows_the_seeded_analysers_entities() -> None:
     assert seed.DEMO_LIGHT in shown
     assert entry["options"]["mood_lights"] == [seed.DEMO_LIGHT]
     assert entry["unique_id"] == f"ffmpeg:{entry['data']['source']}"
+
+
+def test_a_demo_folder_playing_a_vanished_file_is_pointed_out(tmp_path: Path) -> None:
+    """A folder from a demo that played a clip from the repository gets a hint to reset it."""
+    storage = tmp_path / ".storage"
+    storage.mkdir()
+    entries = seed.seeded_config_entries()
+    entries_file = storage / "core.config_entries"
+    entries_file.write_text(json.dumps(entries), encoding="utf-8")
+    track = Path(entries["data"]["entries"][0]["data"]["source"])
+    assert seed.missing_demo_sources(tmp_path) == ([] if track.exists() else [str(track)])
+
+    gone = tmp_path / "data" / "librosa_cc" / "Kevin_MacLeod_-_Vibe_Ace.ogg"
+    entries["data"]["entries"][0]["data"]["source"] = str(gone)
+    entries_file.write_text(json.dumps(entries), encoding="utf-8")
+    assert seed.missing_demo_sources(tmp_path) == [str(gone)]
