@@ -54,7 +54,7 @@ def measure_memory(engine: str, model_path: Path) -> dict[str, Any]:
     rss_imported = _rss_kib()
     tracemalloc.start()
     loaded = model_module.load_model(model_path, engine=engine)  # type: ignore[arg-type]
-    loaded.predict(np.zeros((60, 68), np.float32))
+    loaded.predict(np.zeros((60, 68), np.float32), np.full(60, -20.0, np.float32))
     _, peak = tracemalloc.get_traced_memory()
     retained, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -82,9 +82,11 @@ def measure_latency(
         print("  onnxruntime not installed: numpy only")
     rng = np.random.default_rng(0)
     features = rng.standard_normal((60, 68)).astype(np.float32)
+    # Format 2 models also take the raw frame levels (format 1 models ignore them).
+    levels = rng.uniform(-40.0, -10.0, 60).astype(np.float32)
     for loaded in models.values():
         for _ in range(20):
-            loaded.predict(features)
+            loaded.predict(features, levels)
     samples: dict[str, list[float]] = {name: [] for name in models}
     cpu_samples: dict[str, list[float]] = {name: [] for name in models}
     # Interleaved rounds: both engines see the same machine load.
@@ -92,7 +94,7 @@ def measure_latency(
         for name, loaded in models.items():
             start, cpu_start = time.perf_counter(), time.process_time()
             for _ in range(per_round):
-                loaded.predict(features)
+                loaded.predict(features, levels)
             samples[name].append((time.perf_counter() - start) / per_round * 1000)
             cpu_samples[name].append((time.process_time() - cpu_start) / per_round * 1000)
     return samples, cpu_samples

@@ -11,18 +11,15 @@ from pathlib import Path
 from music_mood_core.audio import AudioDecodeError
 from music_mood_core.model import ModelError
 
-from .baselines import expected_value_variants
-from .checkpoint import load_ensemble
 from .config import VALIDATION_SEED, GRUSettings, StudySettings
 from .dataset import DatasetError, EmoMusicDataset
 from .datasets import DataRootMissing, data_root
 from .datasets import summary as datasets_summary
-from .evaluate import expected_value_markdown, write_expected_value
-from .export import export_ensemble, model_metadata
-from .features import FeatureExtractor
-from .plots import plot_timeline
-from .predict import model_predictor, model_sample_rate, predict_file, write_timeline
-from .study import report_missing, run_study
+from . import default_command
+from .predict import DEFAULT_MODEL, model_predictor, model_sample_rate, predict_file, write_timeline
+
+# torch, scikit-learn and matplotlib load inside the commands that use them: `predict` (and --help)
+# stay light enough for a machine without them.
 
 EXIT_USER_ERROR = 2
 
@@ -95,7 +92,12 @@ def _parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="valence/arousal timeline of an audio file")
     predict.add_argument("audio", type=Path)
-    predict.add_argument("--model", type=Path, required=True, help="ONNX model file")
+    predict.add_argument(
+        "--model",
+        type=Path,
+        default=DEFAULT_MODEL,
+        help="ONNX model file (default: the integration's bundled model)",
+    )
     predict.add_argument("--output", type=Path, default=None, help=".csv or .json (default stdout)")
     predict.add_argument("--plot", type=Path, default=None, help="PNG of the timeline")
     predict.add_argument(
@@ -106,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
         "datasets", help="what each labelled set holds and its validation split"
     )
     datasets_summary.add_arguments(datasets)
+
+    default = commands.add_parser(
+        "default", help="train the default model on every labelled set, choose by validation"
+    )
+    default_command.add_arguments(default)
     return parser
 
 
@@ -115,6 +122,8 @@ def _positive(name: str, value: int, allow_zero: bool = False) -> None:
 
 
 def _baseline(args: argparse.Namespace) -> None:
+    from .baselines import expected_value_variants  # noqa: PLC0415
+    from .evaluate import expected_value_markdown, write_expected_value  # noqa: PLC0415
 
     dataset = EmoMusicDataset.load(args.dataset, args.clips)
     splits = dataset.splits(seed=args.validation_seed)
@@ -130,6 +139,8 @@ def _baseline(args: argparse.Namespace) -> None:
 
 
 def _extract(args: argparse.Namespace) -> None:
+    from .features import FeatureExtractor  # noqa: PLC0415
+    from .study import report_missing  # noqa: PLC0415
 
     dataset = EmoMusicDataset.load(args.dataset, args.clips)
     report_missing(dataset, dataset.splits(), lambda m: print(m, file=sys.stderr))
@@ -141,6 +152,7 @@ def _extract(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
+    from .study import run_study  # noqa: PLC0415
 
     for name in ("runs", "ensemble_runs"):
         _positive(name.replace("_", "-"), getattr(args, name), allow_zero=True)
@@ -170,6 +182,8 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _export(args: argparse.Namespace) -> None:
+    from .checkpoint import load_ensemble  # noqa: PLC0415
+    from .export import export_ensemble, model_metadata  # noqa: PLC0415
 
     if not args.checkpoint.is_file():
         raise UserError(f"checkpoint not found: {args.checkpoint}")
@@ -199,9 +213,18 @@ def _predict(args: argparse.Namespace) -> None:
     if args.output is None:
         print(text, end="")
     if args.plot is not None:
+        from .plots import plot_timeline  # noqa: PLC0415
+
         plot_timeline(
             timeline.times_s, timeline.valence, timeline.arousal, args.plot, args.audio.name
         )
+
+
+def _default(args: argparse.Namespace) -> None:
+    try:
+        default_command.run(args)
+    except ValueError as error:
+        raise UserError(str(error)) from error
 
 
 COMMANDS = {
@@ -211,6 +234,7 @@ COMMANDS = {
     "export": _export,
     "predict": _predict,
     "datasets": datasets_summary.run,
+    "default": _default,
 }
 
 

@@ -28,11 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="comma-separated subset of gru, stats_relative, stats_absolute, stats_none (default: the first three)",
     )
+    parser.add_argument("--sets", default=None, help="comma-separated subset of the sets (default: all five)")
     parser.add_argument("--gru-epochs", type=int, default=4)
-    parser.add_argument("--gru-ensemble-size", type=int, default=2)
+    parser.add_argument("--gru-ensemble-size", type=int, default=3)
     parser.add_argument("--stats-epochs", type=int, default=40)
     parser.add_argument("--stats-ensemble-size", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--excerpt-cache", type=Path, default=None, help="cache of excerpt features")
     parser.add_argument("--dataset-cache", type=Path, default=None, help="cache of MIDI renders")
 
@@ -55,7 +56,7 @@ def parse_set_weights(values: list[str]) -> dict[str, float]:
 
 def run(args: argparse.Namespace) -> None:
     # torch loads only for this command.
-    from .datasets import data_root, default_cache_dir  # noqa: PLC0415
+    from .datasets import SET_NAMES, data_root, default_cache_dir  # noqa: PLC0415
     from .default_run import CANDIDATES, DefaultSettings, run_default  # noqa: PLC0415
 
     known = (*CANDIDATES, "stats_none")
@@ -63,6 +64,8 @@ def run(args: argparse.Namespace) -> None:
     unknown = [c for c in candidates if c not in known]
     if unknown:
         raise ValueError(f"--candidates: unknown {', '.join(unknown)} (known: {', '.join(known)})")
+    if args.sets and any(s not in SET_NAMES for s in args.sets.split(",")):
+        raise ValueError(f"--sets: known sets are {', '.join(SET_NAMES)}")
     for name in ("gru_epochs", "gru_ensemble_size", "stats_epochs", "stats_ensemble_size", "threads"):
         if getattr(args, name) <= 0:
             raise ValueError(f"--{name.replace('_', '-')} must be positive")
@@ -70,6 +73,7 @@ def run(args: argparse.Namespace) -> None:
         seed=args.seed,
         set_weights=parse_set_weights(args.set_weight),
         candidates=candidates,
+        sets=tuple(args.sets.split(",")) if args.sets else SET_NAMES,
         gru_epochs=args.gru_epochs,
         gru_ensemble_size=args.gru_ensemble_size,
         stats_epochs=args.stats_epochs,

@@ -9,7 +9,6 @@ numpy engine), copy the best to ``default.onnx`` and write ``report.md``, plots 
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,7 +27,7 @@ from .excerpt_data import DEFAULT_SET_WEIGHTS, ExcerptArrays, assemble
 from .export import PARITY_TOLERANCE, ExportError, export_ensemble, model_metadata
 from .gru_default import fit_gru_ensemble, predict_gru
 from .mood_loss import DEFAULT_SIGN_MARGIN
-from .quality import ItemPredictions, goal_misses, selection_score, set_figures
+from .quality import ItemPredictions, figures_markdown, goal_misses, selection_score, set_figures
 from .stats_export import export_stats
 from .stats_model import StatsEnsemble, StatsSettings
 
@@ -44,13 +43,15 @@ class DefaultSettings:
     sets: tuple[str, ...] = SET_NAMES
     candidates: tuple[str, ...] = CANDIDATES
     train_every_s: float = 1.0  # training excerpts: every other hop (neighbours overlap by 2.5 s)
-    gru_every_s: float = 2.0  # the GRU costs ~50x more per excerpt than the statistics model
-    gru_ensemble_size: int = 2
+    gru_every_s: float = 1.0
+    gru_ensemble_size: int = 3
     gru_epochs: int = 4
     stats_ensemble_size: int = 5
     stats_epochs: int = 40
     margin: float = DEFAULT_SIGN_MARGIN
-    threads: int = 2
+    # One thread: on a shared 2-core machine two torch threads spin-wait on each other and run
+    # small-batch GRU training ~40x slower than one.
+    threads: int = 1
 
 
 @dataclass
@@ -157,14 +158,26 @@ def train_candidates(
     out: Path,
 ) -> tuple[list[Candidate], dict[str, dict[str, float]], NDArray[np.float64]]:
     started = time.perf_counter()
-    train_items = [item for train, _ in splits.values() for item in train]
+    train_items = [
+        item
+        for name, (train_part, _) in splits.items()
+        if settings.set_weights.get(name, 1.0) > 0
+        for item in train_part
+    ]
     train = assemble(
         train_items, excerpt_cache, every_s=settings.train_every_s, set_weights=settings.set_weights
     )
+    # A set with weight 0 is not trained on, so every item of it (the held-out part excepted, which
+    # the split never lists) can validate.
     validation = {
-        name: assemble(validation_items, excerpt_cache)
-        for name, (_, validation_items) in splits.items()
-        if validation_items
+        name: assemble(
+            [*train_part, *validation_part]
+            if settings.set_weights.get(name, 1.0) == 0
+            else validation_part,
+            excerpt_cache,
+        )
+        for name, (train_part, validation_part) in splits.items()
+        if validation_part or settings.set_weights.get(name, 1.0) == 0
     }
     _say(
         f"excerpts: {len(train)} for training, "
@@ -200,7 +213,7 @@ def train_candidates(
                 gru_train.targets,
                 gru_train.sign,
                 gru_train.weight,
-                settings=GRUSettings(epochs=settings.gru_epochs),
+                settings=GRUSettings(epochs=settings.gru_epochs, batch_size=64),
                 size=settings.gru_ensemble_size,
                 seed=settings.seed,
                 margin=settings.margin,
@@ -244,40 +257,6 @@ def train_candidates(
         candidates.append(candidate)
         _say(f"{name}: selection score {candidate.score:.3f} in {candidate.train_s:.0f} s")
     return candidates, constant_figures, constant
-
-
-def _format(value: float) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
-
-
-SET_COLUMNS: dict[str, tuple[str, ...]] = {
-    "4q_panda": ("quadrant", "arousal_sign", "valence_sign"),
-    "emopia": ("quadrant", "arousal_sign", "valence_sign"),
-    "emotify": ("arousal_spearman", "valence_spearman", "arousal_pearson", "valence_pearson"),
-    "vgmidi": ("arousal_spearman", "valence_spearman", "arousal_pearson", "valence_pearson"),
-    "emomusic_2013": ("arousal_rmse", "valence_rmse", "arousal_pearson", "valence_pearson"),
-}
-
-
-def figures_markdown(rows: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
-    """One table per set: a row per model, a column per figure."""
-    set_names = [s for s in SET_COLUMNS if any(s in r for r in rows.values())]
-    lines: list[str] = []
-    for set_name in set_names:
-        columns = SET_COLUMNS[set_name]
-        n = next((int(r[set_name].get("n", 0)) for r in rows.values() if set_name in r), 0)
-        lines += [f"### {set_name} (validation, {n} items)", ""]
-        lines.append("| model | " + " | ".join(c.replace("_", " ") for c in columns) + " |")
-        lines.append("| --- |" + " ---: |" * len(columns))
-        for model, figures in rows.items():
-            values = figures.get(set_name, {})
-            lines.append(
-                f"| {model} | "
-                + " | ".join(_format(values.get(c, math.nan)) for c in columns)
-                + " |"
-            )
-        lines.append("")
-    return "\n".join(lines)
 
 
 def run_default(

@@ -142,3 +142,37 @@ def goal_misses(figures: Mapping[str, Mapping[str, float]]) -> list[str]:
             if not value >= minimum:
                 misses.append(f"{set_name} {key} {value:.3f} < {minimum:.2f}")
     return misses
+
+
+def _format(value: float) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+
+
+SET_COLUMNS: dict[str, tuple[str, ...]] = {
+    "4q_panda": ("quadrant", "arousal_sign", "valence_sign"),
+    "emopia": ("quadrant", "arousal_sign", "valence_sign"),
+    "emotify": ("arousal_spearman", "valence_spearman", "arousal_pearson", "valence_pearson"),
+    "vgmidi": ("arousal_spearman", "valence_spearman", "arousal_pearson", "valence_pearson"),
+    "emomusic_2013": ("arousal_rmse", "valence_rmse", "arousal_pearson", "valence_pearson"),
+}
+
+
+def figures_markdown(rows: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
+    """One table per set: a row per model, a column per figure."""
+    set_names = [s for s in SET_COLUMNS if any(s in r for r in rows.values())]
+    lines: list[str] = []
+    for set_name in set_names:
+        columns = SET_COLUMNS[set_name]
+        n = next((int(r[set_name].get("n", 0)) for r in rows.values() if set_name in r), 0)
+        lines += [f"### {set_name} (validation, {n} items)", ""]
+        lines.append("| model | " + " | ".join(c.replace("_", " ") for c in columns) + " |")
+        lines.append("| --- |" + " ---: |" * len(columns))
+        for model, figures in rows.items():
+            values = figures.get(set_name, {})
+            lines.append(
+                f"| {model} | "
+                + " | ".join(_format(values.get(c, math.nan)) for c in columns)
+                + " |"
+            )
+        lines.append("")
+    return "\n".join(lines)

@@ -572,8 +572,9 @@ def _predict(
     if not windows:
         return [], 0.0
     batch = np.stack([window.features for window in windows]).astype(np.float32)
+    loudness = np.stack([window.frame_levels_dbfs for window in windows])
     try:
-        outputs = np.asarray(model.predict(batch), dtype=np.float64)
+        outputs = np.asarray(model.predict(batch, loudness), dtype=np.float64)
     except ModelError as error:
         raise _ModelFailedError(str(error)) from error
     except Exception as error:  # an engine failure on a file that loaded: still the model's fault

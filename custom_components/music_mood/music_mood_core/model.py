@@ -73,9 +73,13 @@ USER_MODEL_PREFIX: Final = "user/"
 MODEL_SUFFIX: Final = ".onnx"
 
 INPUT_NAME: Final = "features"
+# Format 2 adds the raw per-frame levels (features.frame_levels_dbfs) as a second input.
+LOUDNESS_INPUT_NAME: Final = "loudness"
 OUTPUT_NAMES: Final = ("valence", "arousal")
 N_FEATURES: Final = 68
 MODEL_FORMAT: Final = "1"
+LOUDNESS_MODEL_FORMAT: Final = "2"
+SUPPORTED_FORMATS: Final = (MODEL_FORMAT, LOUDNESS_MODEL_FORMAT)
 NORMALISATION: Final = "excerpt"
 MIN_SAMPLE_RATE: Final = 8000
 MAX_SAMPLE_RATE: Final = 48000
@@ -119,6 +123,12 @@ class ModelInfo:
     training_data: str
     scores: dict[str, Any]
     metadata: Mapping[str, str]
+    model_format: str = MODEL_FORMAT
+
+    @property
+    def needs_loudness(self) -> bool:
+        """Format 2: every prediction also takes the excerpt's raw frame levels."""
+        return self.model_format == LOUDNESS_MODEL_FORMAT
 
 
 @dataclass
@@ -129,7 +139,9 @@ class ModelChoice:
 
 
 class _Runner(Protocol):
-    def __call__(self, features: NDArray[np.float32]) -> tuple[NDArray[np.float32], ...]: ...
+    def __call__(
+        self, features: NDArray[np.float32], loudness: NDArray[np.float32] | None
+    ) -> tuple[NDArray[np.float32], ...]: ...
 
 
 class MoodModel:
@@ -141,8 +153,16 @@ class MoodModel:
         self._runner: _Runner | None = runner
         self._lock = threading.Lock()
 
-    def predict(self, features: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
-        """(L, 68) or (B, L, 68) raw features -> (B, 2) float32: valence, arousal in [-1, 1]."""
+    def predict(
+        self,
+        features: NDArray[np.floating[Any]],
+        loudness: NDArray[np.floating[Any]] | None = None,
+    ) -> NDArray[np.float32]:
+        """(L, 68) or (B, L, 68) raw features -> (B, 2) float32: valence, arousal in [-1, 1].
+
+        ``loudness``: the excerpts' raw frame levels in dBFS, (L,) or (B, L)
+        (``features.frame_levels_dbfs``); required by format 2 models, ignored by format 1.
+        """
         runner = self._runner
         if runner is None:
             raise RuntimeError(f"model {self.info.path.name} is closed")
@@ -155,7 +175,20 @@ class MoodModel:
                 f"features must have shape {expected} or (batch, *{expected}), "
                 f"got {np.shape(features)}"
             )
-        valence, arousal = _run_in_batches(runner, np.ascontiguousarray(batch))
+        levels: NDArray[np.float32] | None = None
+        if self.info.needs_loudness:
+            if loudness is None:
+                raise ValueError(f"model {self.info.path.name} needs the loudness input")
+            levels = np.asarray(loudness, dtype=np.float32)
+            if levels.ndim == 1:
+                levels = levels[np.newaxis]
+            if levels.shape != batch.shape[:2]:
+                raise ValueError(
+                    f"loudness must have shape {batch.shape[:2]} to match the features, "
+                    f"got {np.shape(loudness)}"
+                )
+            levels = np.ascontiguousarray(levels)
+        valence, arousal = _run_in_batches(runner, np.ascontiguousarray(batch), levels)
         result = np.concatenate([valence.reshape(-1, 1), arousal.reshape(-1, 1)], axis=1)
         clipped: NDArray[np.float32] = np.clip(result, -1.0, 1.0).astype(np.float32, copy=False)
         return clipped
@@ -167,13 +200,16 @@ class MoodModel:
 
 
 def _run_in_batches(
-    runner: _Runner, features: NDArray[np.float32]
+    runner: _Runner, features: NDArray[np.float32], loudness: NDArray[np.float32] | None
 ) -> tuple[NDArray[np.float32], ...]:
     """Run at most PROBE_BATCH excerpts at a time: the size the model was tested at."""
     if features.shape[0] <= PROBE_BATCH:
-        return runner(features)
+        return runner(features, loudness)
     parts = [
-        runner(features[start : start + PROBE_BATCH])
+        runner(
+            features[start : start + PROBE_BATCH],
+            None if loudness is None else loudness[start : start + PROBE_BATCH],
+        )
         for start in range(0, features.shape[0], PROBE_BATCH)
     ]
     return tuple(np.concatenate(outputs) for outputs in zip(*parts, strict=True))
@@ -326,9 +362,11 @@ def _validate_metadata(path: Path, model: Model) -> ModelInfo:
         except ValueError:
             raise fail(f"{_META}{key} is {text!r}, not a whole number") from None
 
-    if meta[_META + "format"] != MODEL_FORMAT:
+    model_format = meta[_META + "format"]
+    if model_format not in SUPPORTED_FORMATS:
         raise fail(
-            f"model format {meta[_META + 'format']!r}; this version reads format {MODEL_FORMAT!r}"
+            f"model format {model_format!r}; this version reads formats "
+            f"{', '.join(repr(f) for f in SUPPORTED_FORMATS)}"
         )
     version = meta[_META + "feature_extractor_version"]
     if version != EXTRACTOR_VERSION:
@@ -371,6 +409,7 @@ def _validate_metadata(path: Path, model: Model) -> ModelInfo:
         training_data=meta.get(_META + "training_data", ""),
         scores=scores,
         metadata=MappingProxyType(dict(meta)),
+        model_format=model_format,
     )
 
 
@@ -381,9 +420,25 @@ def _validate_signature(path: Path, model: Model, info: ModelInfo) -> None:
     def fail(problem: str) -> ModelError:
         return ModelError("bad_signature", f"{path.name}: {problem}")
 
-    if [i.name for i in inputs] != [INPUT_NAME]:
-        raise fail(f"expected exactly one input {INPUT_NAME!r}, found {[i.name for i in inputs]}")
+    expected_inputs = [INPUT_NAME, LOUDNESS_INPUT_NAME] if info.needs_loudness else [INPUT_NAME]
+    if [i.name for i in inputs] != expected_inputs:
+        raise fail(
+            f"format {info.model_format} expects the inputs {expected_inputs}, "
+            f"found {[i.name for i in inputs]}"
+        )
     _check_tensor(inputs[0], (None, None, N_FEATURES), fail)
+    if info.needs_loudness:
+        _check_tensor(inputs[1], (None, None), fail)
+        loudness_shape = inputs[1].shape
+        if (
+            loudness_shape is not None
+            and isinstance(loudness_shape[1], int)
+            and loudness_shape[1] != info.sequence_length
+        ):
+            raise fail(
+                f"input {LOUDNESS_INPUT_NAME!r} takes {loudness_shape[1]} frames, "
+                f"but the sequence length is {info.sequence_length}"
+            )
     shape = inputs[0].shape
     if shape is not None and isinstance(shape[1], int) and shape[1] != info.sequence_length:
         raise ModelError(
@@ -417,10 +472,21 @@ def _check_tensor(value: ValueInfo, expected: tuple[int | None, ...], fail: Any)
         raise fail(f"{value.name!r} has shape {found}, expected {shown}")
 
 
+def _feeds(
+    features: NDArray[np.float32], loudness: NDArray[np.float32] | None
+) -> dict[str, NDArray[np.float32]]:
+    feeds = {INPUT_NAME: features}
+    if loudness is not None:
+        feeds[LOUDNESS_INPUT_NAME] = loudness
+    return feeds
+
+
 def _numpy_runner(graph: NumpyGraph) -> _Runner:
-    def run(features: NDArray[np.float32]) -> tuple[NDArray[np.float32], ...]:
+    def run(
+        features: NDArray[np.float32], loudness: NDArray[np.float32] | None
+    ) -> tuple[NDArray[np.float32], ...]:
         with single_threaded_blas():
-            outputs = graph.run({INPUT_NAME: features})
+            outputs = graph.run(_feeds(features, loudness))
         return tuple(np.asarray(outputs[name], dtype=np.float32) for name in OUTPUT_NAMES)
 
     return run
@@ -435,9 +501,11 @@ def _onnxruntime_runner(ort: Any, data: bytes) -> _Runner:
     session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     names = list(OUTPUT_NAMES)
 
-    def run(features: NDArray[np.float32]) -> tuple[NDArray[np.float32], ...]:
+    def run(
+        features: NDArray[np.float32], loudness: NDArray[np.float32] | None
+    ) -> tuple[NDArray[np.float32], ...]:
         return tuple(
-            np.asarray(o, dtype=np.float32) for o in session.run(names, {INPUT_NAME: features})
+            np.asarray(o, dtype=np.float32) for o in session.run(names, _feeds(features, loudness))
         )
 
     return run
@@ -448,9 +516,12 @@ def _probe(path: Path, runner: _Runner, info: ModelInfo) -> None:
     or costs too much memory or time, fails at load time."""
     batch = PROBE_BATCH
     probe = np.zeros((batch, info.sequence_length, N_FEATURES), np.float32)
+    levels = (
+        np.full((batch, info.sequence_length), -20.0, np.float32) if info.needs_loudness else None
+    )
     started = time.monotonic()
     try:
-        outputs = runner(probe)
+        outputs = runner(probe, levels)
     except ModelError:
         raise
     except (ResourceLimitError, MemoryError) as err:
