@@ -72,6 +72,9 @@ LOCAL_FILE_INPUT_OPTIONS: Final = (
 _LISTEN_QUERY_KEYS: Final = frozenset({"listen", "listen_timeout"})
 _SRT_SERVER_MODES: Final = frozenset({"listener", "rendezvous", "server"})
 ATTR_MEDIA_CONTENT_ID: Final = "media_content_id"
+MAX_SOURCE_CHARS: Final = 4096
+# Sources quoted in messages and attributes are cut to this length (attributes are recorded).
+_SHOWN_CHARS: Final = 300
 _NAME_MAX: Final = 255
 _PATH_MAX: Final = 4096
 
@@ -97,6 +100,12 @@ class SourceError(Exception):
 
 def _invalid(detail: str) -> SourceError:
     return SourceError(REASON_INVALID_SOURCE, detail)
+
+
+def _shown(source: str) -> str:
+    """A source as messages show it: redacted first (a cut could split a password), then short."""
+    shown = redact_source(source)
+    return shown if len(shown) <= _SHOWN_CHARS else shown[:_SHOWN_CHARS] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +178,7 @@ def _name_too_long(path: str) -> bool:
 
 def _relative_path(path: str) -> SourceError:
     return _invalid(
-        f"{redact_source(path)!r} is a relative path: a local file needs an absolute path "
+        f"{_shown(path)!r} is a relative path: a local file needs an absolute path "
         "(e.g. /media/music/track.ogg), because a relative one would depend on Home "
         "Assistant's working directory and could not be checked against allowlist_external_dirs"
     )
@@ -183,7 +192,7 @@ def _split(source: str) -> SplitResult:
     try:
         return urlsplit(source)
     except ValueError as error:  # e.g. an unclosed IPv6 bracket
-        raise _invalid(f"{redact_source(source)!r} is not a valid URL ({error})") from error
+        raise _invalid(f"{_shown(source)!r} is not a valid URL ({error})") from error
 
 
 def _local_file(hass: HomeAssistant, source: str) -> FfmpegInput:
@@ -205,13 +214,16 @@ def _refuse_server_modes(source: str, scheme: str) -> None:
             scheme == "srt" and key == "mode" and value.strip().lower() in _SRT_SERVER_MODES
         ):
             raise _invalid(
-                f"{redact_source(source)!r} asks ffmpeg to accept connections ({key}=); the "
+                f"{_shown(source)!r} asks ffmpeg to accept connections ({key}=); the "
                 "analyser only connects to streams"
             )
 
 
 def _checked_source_text(source: str) -> str:
     source = source.strip()
+    if len(source) > MAX_SOURCE_CHARS:
+        # ffmpeg truncates URLs at 4096 bytes anyway; a longer id is not something to open.
+        raise _invalid(f"the source is {len(source)} characters long (at most {MAX_SOURCE_CHARS})")
     try:
         validate_source(source)
     except UnsafeSourceError as error:
@@ -245,7 +257,7 @@ def parse_ffmpeg_input(hass: HomeAssistant, source: str) -> FfmpegInput:
     if not scheme:
         raise _relative_path(source)
     raise _invalid(
-        f"{redact_source(source)!r} is not a stream URL, an absolute file path or a capture device"
+        f"{_shown(source)!r} is not a stream URL, an absolute file path or a capture device"
     )
 
 
@@ -267,7 +279,8 @@ def parse_device_supplied_input(
     accepted = "http(s) or rtsp(s) URLs" + (
         " and allow-listed local files" if allow_local_files else ""
     )
-    raise _invalid(f"{redact_source(source)!r} is not accepted from a device: only {accepted}")
+    # The caller names the source and who supplied it.
+    raise _invalid(f"only {accepted} with a host are accepted from a device")
 
 
 class AudioSource:
@@ -318,11 +331,16 @@ class AudioSource:
             ) from error
         if not stream_source:
             raise SourceError(REASON_NO_STREAM_SOURCE, f"{self.source} has no stream source (yet)")
-        return await self._hass.async_add_executor_job(
-            partial(parse_device_supplied_input, allow_local_files=False),
-            self._hass,
-            stream_source,
-        )
+        try:
+            return await self._hass.async_add_executor_job(
+                partial(parse_device_supplied_input, allow_local_files=False),
+                self._hass,
+                stream_source,
+            )
+        except SourceError as error:
+            raise SourceError(
+                error.reason, f"{self.source} gives {_shown(stream_source)!r}: {error.detail}"
+            ) from error
 
     async def _async_resolve_media_player(self) -> FfmpegInput:
         state = self._hass.states.get(self.source)
@@ -338,8 +356,8 @@ class AudioSource:
         except SourceError as error:
             raise SourceError(
                 REASON_UNSUPPORTED_MEDIA,
-                f"{self.source} plays {redact_source(media)!r}, which cannot be followed "
-                f"({error.reason}); only http(s)/rtsp(s) URLs and allow-listed local files can",
+                f"{self.source} plays {_shown(media)!r}, which cannot be followed: "
+                + (error.detail if error.reason == REASON_INVALID_SOURCE else error.reason),
             ) from error
 
 

@@ -69,3 +69,22 @@ def test_harmless_keys_select_streams_only() -> None:
     # None of them may ever carry a credential.
     credential_words = ("pass", "pwd", "token", "auth", "secret", "sig", "key", "session")
     assert not [key for key in HARMLESS_QUERY_KEYS if any(w in key for w in credential_words)]
+
+
+@pytest.mark.parametrize(
+    ("hostile", "expected"),
+    [
+        ("a." * 100_000, None),
+        ("a://" * 50_000, None),
+        ("aaaa+" * 40_000, None),
+        (("http://" + "a" * 50 + " ") * 4_000, None),
+        ("http://h/?" + ".," * 100_000 + "x", "http://h/?***"),
+    ],
+    ids=["dots", "schemes", "plus", "many_urls", "punctuation"],
+)
+def test_long_hostile_text_is_redacted_in_one_pass(hostile: str, expected: str | None) -> None:
+    """A media player's content id is untrusted and unbounded: these took minutes (quadratic
+    backtracking) before the patterns were bounded; the results must still be right."""
+    assert redact_url(hostile) == (expected or hostile)
+    assert redact_source(hostile) == (expected or hostile)
+    assert redact_url("x " + "a." * 100_000 + " http://u:p@h/").endswith(" http://***:***@h/")

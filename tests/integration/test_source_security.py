@@ -405,7 +405,9 @@ async def test_camera_stream_source_that_is_not_a_stream_is_refused(
     await wait_for(lambda: hass.states.get(STATUS).state == "source_error", what="the refusal")
     await wait_for(lambda: pipeline.stats.restarts >= 2, what="a retry, refused again")
     assert hass.states.get(STATUS).attributes["detail"].startswith("invalid_source: ")
-    assert "not accepted from a device" in hass.states.get(STATUS).attributes["detail"]
+    detail = hass.states.get(STATUS).attributes["detail"]
+    assert "are accepted from a device" in detail
+    assert f"{camera_id} gives " in detail
     assert pipeline.stats.ffmpeg_starts == 0
     assert _untouched(traps)
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -482,4 +484,23 @@ async def test_credentials_never_show_in_attributes_diagnostics_or_logs(
     )
     assert "127.0.0.1" in attributes["detail"]  # the reason is still readable
     assert "is unavailable" in caplog.text
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_huge_content_id_is_refused_and_shown_short(
+    hass: HomeAssistant, media_dir: Path
+) -> None:
+    """Attributes are recorded: a 200 000-character id (with a password in it) must not be copied
+    into them, and must not reach ffmpeg or the file system."""
+    content_id = "http://dj:" + "p" * 200_000 + "@radio.example/live.mp3"
+    hass.states.async_set(PLAYER, "playing", {"media_content_id": content_id})
+    entry = analyser_entry(PLAYER, source_type=SOURCE_TYPE_MEDIA_PLAYER)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await wait_for(lambda: hass.states.get(STATUS).state == "unsupported_media", what="the refusal")
+    detail = hass.states.get(STATUS).attributes["detail"]
+    assert "at most 4096" in detail
+    assert len(detail) < 1000
+    assert "pppp" not in detail
+    assert entry.runtime_data.pipeline.stats.ffmpeg_starts == 0
     assert await hass.config_entries.async_unload(entry.entry_id)

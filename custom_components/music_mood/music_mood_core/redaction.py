@@ -33,18 +33,17 @@ HARMLESS_QUERY_KEYS: Final = frozenset(
     }
 )
 
+# Every pattern runs in time linear in the text: a media player's content id can be long and
+# hostile. Schemes are bounded in length, and each URL is consumed by one match.
+_SCHEME: Final = r"[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://"
 # scheme://userinfo@ : the userinfo runs to the LAST '@' before the path, query or fragment, spaces
 # included (passwords may hold '@' and spaces; ffmpeg splits the same way).
-_USERINFO: Final = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)[^/?#\r\n]*@")
+_USERINFO: Final = re.compile(rf"(?P<scheme>\b{_SCHEME})[^/?#\r\n]*@")
 # A URL in running text ends at whitespace or quotes; its query and fragment are what follows.
-_URL_IN_TEXT: Final = re.compile(
-    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s?#'\"<>]*)(?P<tail>[?#][^\s'\"<>]*)"
-)
-_WHOLE_URL: Final = re.compile(
-    r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^?#]*)(?P<tail>[?#].*)?", re.S
-)
+_URL_IN_TEXT: Final = re.compile(rf"(?P<head>\b{_SCHEME}[^\s?#'\"<>]*)(?P<tail>[?#][^\s'\"<>]*)?")
+_WHOLE_URL: Final = re.compile(rf"(?P<head>{_SCHEME}[^?#]*)(?P<tail>[?#].*)?", re.S)
 # Punctuation that ends a sentence rather than a URL ("… at http://h/x?a=1: refused").
-_TRAILING_PUNCTUATION: Final = re.compile(r"[.,:;)\]]+$")
+_TRAILING_PUNCTUATION: Final = ".,:;)]"
 
 
 def redact_url(text: str) -> str:
@@ -69,9 +68,10 @@ def is_harmless_query_key(key: str) -> bool:
 
 def _hide_tail_in_text(match: re.Match[str]) -> str:
     tail = match["tail"]
-    punctuation = _TRAILING_PUNCTUATION.search(tail)
-    end = punctuation.group() if punctuation else ""
-    return match["head"] + _hide_tail(tail[: len(tail) - len(end)]) + end
+    if not tail:
+        return match[0]
+    kept = tail.rstrip(_TRAILING_PUNCTUATION)
+    return match["head"] + _hide_tail(kept) + tail[len(kept) :]
 
 
 def _hide_tail(tail: str) -> str:
