@@ -16,13 +16,14 @@ Spearman and Pearson of per-item means; the study's clips RMSE and Pearson again
     python scripts/bench_quality.py --run runs/default [--data ../shared/data] [--no-vibenet]
 """
 
-# ruff: noqa: PLC0415, T201
+# ruff: noqa: PLC0415
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,8 +50,11 @@ Predict = Callable[[NDArray[np.float32], NDArray[np.float32]], NDArray[np.float6
 
 def old_model_file(folder: Path) -> Path:
     """The previously bundled model, read from the repository's history."""
+    git = shutil.which("git")
+    if git is None:
+        raise SystemExit("git is needed to read the previously bundled model from the history")
     completed = subprocess.run(
-        ["git", "show", f"{OLD_MODEL_COMMIT}:{BUNDLED}"],
+        [git, "show", f"{OLD_MODEL_COMMIT}:{BUNDLED}"],
         cwd=REPO_ROOT,
         capture_output=True,
         check=True,
@@ -85,7 +89,12 @@ def vibenet_predictions(files: dict[str, Path], cache: Path) -> dict[str, tuple[
             request, result = Path(folder) / "request.json", Path(folder) / "result.json"
             request.write_text(json.dumps({"files": missing}), encoding="utf-8")
             subprocess.run(
-                [str(python), str(REPO_ROOT / "scripts" / "vibenet_predict.py"), str(request), str(result)],
+                [
+                    str(python),
+                    str(REPO_ROOT / "scripts" / "vibenet_predict.py"),
+                    str(request),
+                    str(result),
+                ],
                 check=True,
                 env={**os.environ, "OMP_NUM_THREADS": "1"},
             )
@@ -103,6 +112,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from music_mood_core.model import load_model
+
     from training.datasets import SET_NAMES, data_root, default_cache_dir, load_set, read_split
     from training.default_command import default_excerpt_cache
     from training.excerpt_data import ExcerptArrays, assemble
@@ -167,7 +177,11 @@ def main() -> int:
                 rows[label][name] = set_figures(name, items)
 
     if not args.no_vibenet:
-        files = {f"{name}/{item_id}": path for name, ids in audio.items() for item_id, path in ids.items()}
+        files = {
+            f"{name}/{item_id}": path
+            for name, ids in audio.items()
+            for item_id, path in ids.items()
+        }
         vibe = vibenet_predictions(files, args.run / "vibenet_predictions.json")
         rows["VibeNet 0.1.0"] = {}
         for name, arrays in validation.items():
@@ -176,7 +190,9 @@ def main() -> int:
                 valence, energy = vibe[f"{name}/{key[1]}"]
                 value = np.array([2 * valence - 1, 2 * energy - 1])
                 items.append(
-                    ItemPredictions(key[1], np.tile(value, (len(r), 1)), arrays.targets[r].astype(np.float64))
+                    ItemPredictions(
+                        key[1], np.tile(value, (len(r), 1)), arrays.targets[r].astype(np.float64)
+                    )
                 )
             rows["VibeNet 0.1.0"][name] = set_figures(name, items)
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from music_mood_core.audio import AudioDecodeError
 from music_mood_core.model import ModelError
 
+from . import default_command
 from .config import VALIDATION_SEED, GRUSettings, StudySettings
 from .dataset import DatasetError, EmoMusicDataset
 from .datasets import DataRootMissing, data_root
 from .datasets import summary as datasets_summary
-from . import default_command
 from .predict import DEFAULT_MODEL, model_predictor, model_sample_rate, predict_file, write_timeline
 
 # torch, scikit-learn and matplotlib load inside the commands that use them: `predict` (and --help)

@@ -19,22 +19,38 @@ def default_excerpt_cache() -> Path:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, default=None, help="data root (default: $MUSIC_MOOD_DATA or ../shared/data)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data root (default: $MUSIC_MOOD_DATA or ../shared/data)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="run folder (model, report, plots)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of splits and networks (default 0)")
-    parser.add_argument("--set-weight", action="append", default=[], metavar="NAME=WEIGHT", help=SET_WEIGHT_HELP)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of splits and networks (default 0)"
+    )
+    parser.add_argument(
+        "--set-weight", action="append", default=[], metavar="NAME=WEIGHT", help=SET_WEIGHT_HELP
+    )
     parser.add_argument(
         "--candidates",
         default=None,
-        help="comma-separated subset of gru, stats_relative, stats_absolute, stats_none (default: the first three)",
+        help=(
+            "comma-separated subset of gru, stats_relative, stats_absolute, stats_none "
+            "(default: the first three)"
+        ),
     )
-    parser.add_argument("--sets", default=None, help="comma-separated subset of the sets (default: all five)")
+    parser.add_argument(
+        "--sets", default=None, help="comma-separated subset of the sets (default: all five)"
+    )
     parser.add_argument("--gru-epochs", type=int, default=4)
     parser.add_argument("--gru-ensemble-size", type=int, default=3)
     parser.add_argument("--stats-epochs", type=int, default=40)
     parser.add_argument("--stats-ensemble-size", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    parser.add_argument("--excerpt-cache", type=Path, default=None, help="cache of excerpt features")
+    parser.add_argument(
+        "--excerpt-cache", type=Path, default=None, help="cache of excerpt features"
+    )
     parser.add_argument("--dataset-cache", type=Path, default=None, help="cache of MIDI renders")
 
 
@@ -66,7 +82,13 @@ def run(args: argparse.Namespace) -> None:
         raise ValueError(f"--candidates: unknown {', '.join(unknown)} (known: {', '.join(known)})")
     if args.sets and any(s not in SET_NAMES for s in args.sets.split(",")):
         raise ValueError(f"--sets: known sets are {', '.join(SET_NAMES)}")
-    for name in ("gru_epochs", "gru_ensemble_size", "stats_epochs", "stats_ensemble_size", "threads"):
+    for name in (
+        "gru_epochs",
+        "gru_ensemble_size",
+        "stats_epochs",
+        "stats_ensemble_size",
+        "threads",
+    ):
         if getattr(args, name) <= 0:
             raise ValueError(f"--{name.replace('_', '-')} must be positive")
     settings = DefaultSettings(

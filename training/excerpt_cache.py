@@ -74,8 +74,6 @@ def cached_excerpts(audio: Path, cache_dir: Path) -> Excerpts:
     excerpts = compute_excerpts(decode_audio(audio, SAMPLE_RATE))
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial.npz")
-    np.savez(
-        partial, times_s=excerpts.times_s, features=excerpts.features, levels=excerpts.levels
-    )
+    np.savez(partial, times_s=excerpts.times_s, features=excerpts.features, levels=excerpts.levels)
     partial.replace(path)
     return excerpts

@@ -1,4 +1,4 @@
-"""Labelled excerpts of every set in arrays: features, raw frame levels, targets, kinds and weights."""
+"""Labelled excerpts of every set as arrays: features, raw frame levels, targets, kinds, weights."""
 
 from __future__ import annotations
 

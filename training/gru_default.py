@@ -21,6 +21,7 @@ def train_gru_network(
     labels: torch.Tensor,
     sign: torch.Tensor,
     weight: torch.Tensor,
+    *,
     settings: GRUSettings,
     seed: int,
     margin: float,
@@ -70,12 +71,16 @@ def fit_gru_ensemble(
         seeds = [ensemble.member_seed(target, member) for member in range(size)]
         ensemble.seeds_[target] = seeds
         ensemble.networks_[target] = [
-            train_gru_network(inputs[rows], labels, signs, weights, settings, s, margin)
+            train_gru_network(
+                inputs[rows], labels, signs, weights, settings=settings, seed=s, margin=margin
+            )
             for s in seeds
         ]
     return ensemble
 
 
-def predict_gru(ensemble: GRUEnsembleRegressor, features: NDArray[np.float32]) -> NDArray[np.float64]:
+def predict_gru(
+    ensemble: GRUEnsembleRegressor, features: NDArray[np.float32]
+) -> NDArray[np.float64]:
     outputs = ensemble.predict(features)
     return np.stack([outputs[target] for target in TARGETS], axis=1)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 
 # A sign label says which side of the axis an item lies on, not how far: the prediction only has
-# to clear the axis by this margin (in units of the [-1, 1] scale) to cost nothing.
-DEFAULT_SIGN_MARGIN = 0.3
+# to clear the axis by this margin (in units of the [-1, 1] scale) to cost nothing. 0.5 scored
+# better on validation than 0.3 (mean headline figure 0.702 vs 0.684, statistics model).
+DEFAULT_SIGN_MARGIN = 0.5
 
 
 def mood_loss(

@@ -59,7 +59,9 @@ def spearman(x: NDArray[np.float64], y: NDArray[np.float64]) -> float:
     return pearson(_rank(np.asarray(x, np.float64)), _rank(np.asarray(y, np.float64)))
 
 
-def _item_means(items: Sequence[ItemPredictions]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _item_means(
+    items: Sequence[ItemPredictions],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     predicted = np.array([np.nanmean(i.predictions, axis=0) for i in items])
     labels = np.array([np.nanmean(i.targets, axis=0) for i in items])
     return predicted, labels
@@ -145,7 +147,9 @@ def goal_misses(figures: Mapping[str, Mapping[str, float]]) -> list[str]:
 
 
 def _format(value: float) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+    return (
+        "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+    )
 
 
 SET_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -25,9 +25,9 @@ LOUDNESS_INPUT = "loudness"
 
 
 def _mean_abs(
-    nodes: list[onnx.NodeProto], source: str, centre: str | None, axis: int, name: str, keep: int
+    nodes: list[onnx.NodeProto], source: str, centre: str | None, *, name: str, keep: int
 ) -> str:
-    """Nodes for mean(|source - centre|) over ``axis``; returns the output name."""
+    """Nodes for mean(|source - centre|) over the frames (axis 1); returns the output name."""
     value = source
     if centre is not None:
         nodes.append(helper.make_node("Sub", [source, centre], [f"{name}_centred"]))
@@ -36,14 +36,13 @@ def _mean_abs(
     nodes.append(helper.make_node("Mul", [value, "minus_one"], [f"{name}_neg_in"]))
     nodes.append(helper.make_node("Relu", [f"{name}_neg_in"], [f"{name}_neg"]))
     nodes.append(helper.make_node("Add", [f"{name}_pos", f"{name}_neg"], [f"{name}_abs"]))
-    nodes.append(
-        helper.make_node("ReduceMean", [f"{name}_abs"], [name], axes=[axis], keepdims=keep)
-    )
+    nodes.append(helper.make_node("ReduceMean", [f"{name}_abs"], [name], axes=[1], keepdims=keep))
     return name
 
 
 def build_stats_model(ensemble: StatsEnsemble, metadata: dict[str, str]) -> onnx.ModelProto:
-    assert ensemble.frame is not None and ensemble.stats_mean is not None
+    assert ensemble.frame is not None
+    assert ensemble.stats_mean is not None
     assert ensemble.stats_scale is not None
     loudness = ensemble.settings.loudness
     nets = ensemble.networks
@@ -64,7 +63,9 @@ def build_stats_model(ensemble: StatsEnsemble, metadata: dict[str, str]) -> onnx
         helper.make_node("ReduceMean", ["standardised"], ["feature_mean"], axes=[1], keepdims=0),
     ]
     parts = ["feature_mean"]
-    parts.append(_mean_abs(nodes, "standardised", "feature_mean_keep", 1, "feature_spread", 0))
+    parts.append(
+        _mean_abs(nodes, "standardised", "feature_mean_keep", name="feature_spread", keep=0)
+    )
     if loudness != "none":
         inits += [
             numpy_helper.from_array(np.array([1], np.int64), "slice_one"),
@@ -78,7 +79,7 @@ def build_stats_model(ensemble: StatsEnsemble, metadata: dict[str, str]) -> onnx
         )
         if loudness == "absolute":
             parts.append("level_mean")
-        parts.append(_mean_abs(nodes, LOUDNESS_INPUT, "level_mean", 1, "level_spread", 1))
+        parts.append(_mean_abs(nodes, LOUDNESS_INPUT, "level_mean", name="level_spread", keep=1))
         nodes += [
             helper.make_node(
                 "Slice",
@@ -92,7 +93,7 @@ def build_stats_model(ensemble: StatsEnsemble, metadata: dict[str, str]) -> onnx
             ),
         ]
         nodes.append(helper.make_node("Sub", ["level_later", "level_earlier"], ["level_step"]))
-        parts.append(_mean_abs(nodes, "level_step", None, 1, "level_change", 1))
+        parts.append(_mean_abs(nodes, "level_step", None, name="level_change", keep=1))
     nodes += [
         helper.make_node("Concat", parts, ["statistics"], axis=1),
         helper.make_node("Sub", ["statistics", "stats_mean"], ["stats_centred"]),
@@ -113,7 +114,9 @@ def build_stats_model(ensemble: StatsEnsemble, metadata: dict[str, str]) -> onnx
         numpy_helper.from_array(b3, "fc3_bias"),
     ]
     nodes += [
-        helper.make_node("Gemm", ["stats_standardised", "fc1_weight", "fc1_bias"], ["h1"], transB=1),
+        helper.make_node(
+            "Gemm", ["stats_standardised", "fc1_weight", "fc1_bias"], ["h1"], transB=1
+        ),
         helper.make_node("Relu", ["h1"], ["a1"]),
         helper.make_node("Gemm", ["a1", "fc2_weight", "fc2_bias"], ["h2"], transB=1),
         helper.make_node("Relu", ["h2"], ["a2"]),
@@ -135,7 +138,9 @@ def build_stats_model(ensemble: StatsEnsemble, metadata: dict[str, str]) -> onnx
     ]
     if loudness != "none":
         inputs.append(
-            helper.make_tensor_value_info(LOUDNESS_INPUT, TensorProto.FLOAT, ["batch", SEQUENCE_LENGTH])
+            helper.make_tensor_value_info(
+                LOUDNESS_INPUT, TensorProto.FLOAT, ["batch", SEQUENCE_LENGTH]
+            )
         )
     graph = helper.make_graph(
         nodes,

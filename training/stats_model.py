@@ -47,7 +47,9 @@ class FrameStandardiser:
         squares = np.zeros(features.shape[-1])
         count = 0
         for start in range(0, len(features), chunk):
-            block = features[start : start + chunk].reshape(-1, features.shape[-1]).astype(np.float64)
+            block = (
+                features[start : start + chunk].reshape(-1, features.shape[-1]).astype(np.float64)
+            )
             total += block.sum(axis=0)
             squares += (block * block).sum(axis=0)
             count += block.shape[0]
@@ -136,6 +138,7 @@ class StatsEnsemble:
         targets: NDArray[np.float32],
         sign: NDArray[np.bool_],
         weight: NDArray[np.float32],
+        *,
         seed: int = 0,
     ) -> StatsEnsemble:
         self.frame = FrameStandardiser.fit(features)
@@ -167,7 +170,11 @@ class StatsEnsemble:
                     batch = order[start : start + s.batch_size]
                     optimiser.zero_grad()
                     loss = mood_loss(
-                        network(inputs[batch]), labels[batch], signs[batch], weights[batch], s.margin
+                        network(inputs[batch]),
+                        labels[batch],
+                        signs[batch],
+                        weights[batch],
+                        s.margin,
                     )
                     loss.backward()
                     optimiser.step()
@@ -178,10 +185,13 @@ class StatsEnsemble:
         return self
 
     def standardised(self, stats: NDArray[np.float32]) -> NDArray[np.float32]:
-        assert self.stats_mean is not None and self.stats_scale is not None
+        assert self.stats_mean is not None
+        assert self.stats_scale is not None
         return (stats - self.stats_mean) * self.stats_scale
 
-    def predict(self, features: NDArray[np.float32], levels: NDArray[np.float32]) -> NDArray[np.float64]:
+    def predict(
+        self, features: NDArray[np.float32], levels: NDArray[np.float32]
+    ) -> NDArray[np.float64]:
         """(n, 2) valence, arousal: the mean of the members."""
         inputs = torch.from_numpy(self.standardised(self.statistics(features, levels)))
         with torch.no_grad():

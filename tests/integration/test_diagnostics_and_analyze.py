@@ -15,7 +15,11 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 
 from custom_components.music_mood.const import DOMAIN
 from custom_components.music_mood.music_mood_core.audio import decode_file
-from custom_components.music_mood.music_mood_core.features import FrameGrid, excerpt_features
+from custom_components.music_mood.music_mood_core.features import (
+    FrameGrid,
+    excerpt_features,
+    frame_levels_dbfs,
+)
 from custom_components.music_mood.music_mood_core.model import BUNDLED_MODEL_PATH, load_model
 
 from .conftest import TEST_MODEL, TEST_MODEL_ID, wait_for
@@ -94,7 +98,9 @@ async def test_analyze_uses_the_bundled_model_by_default(
     )
     length = grid.excerpt_samples(bundled.info.sequence_length)
     end = round(timeline[-1]["time"] * bundled.info.sample_rate)
-    expected = bundled.predict(excerpt_features(samples[end - length : end], grid))[0]
+    excerpt = samples[end - length : end]
+    # The bundled model may be format 2: it also reads the excerpt's raw frame levels.
+    expected = bundled.predict(excerpt_features(excerpt, grid), frame_levels_dbfs(excerpt, grid))[0]
     assert timeline[-1]["valence"] == pytest.approx(float(expected[0]), abs=1e-4)
     assert timeline[-1]["arousal"] == pytest.approx(float(expected[1]), abs=1e-4)
 

@@ -15,13 +15,12 @@ import torch
 from music_mood_core import features as core_features
 from music_mood_core.audio import decode_file
 from music_mood_core.model import BUNDLED_MODEL_PATH, ModelError, load_model
-from onnx import helper
 
 from tests.conftest import EMOMUSIC_DIR, require_data
 from training.excerpt_cache import cached_excerpts, compute_excerpts
 from training.export import PARITY_TOLERANCE, model_metadata
 from training.mood_loss import mood_loss
-from training.quality import correlation_figures, sign_figures, ItemPredictions, spearman
+from training.quality import ItemPredictions, correlation_figures, sign_figures, spearman
 from training.stats_export import build_stats_model, export_stats, onnxruntime_outputs
 from training.stats_model import StatsEnsemble, StatsSettings
 
@@ -106,7 +105,9 @@ def _metadata(model_format: str) -> dict[str, str]:
     return metadata
 
 
-@pytest.mark.parametrize(("loudness", "model_format"), [("relative", "2"), ("absolute", "2"), ("none", "1")])
+@pytest.mark.parametrize(
+    ("loudness", "model_format"), [("relative", "2"), ("absolute", "2"), ("none", "1")]
+)
 def test_stats_export_matches_torch_and_both_engines(
     loudness: str, model_format: str, clip: np.ndarray, tmp_path: Path
 ) -> None:
@@ -139,7 +140,9 @@ def test_format_2_models_need_the_loudness(clip: np.ndarray, tmp_path: Path) -> 
     np.testing.assert_allclose(single, model.predict(features[:1], levels[:1]), atol=1e-6)
     # Louder by 12 dB everywhere: a "relative" model cannot tell, by construction.
     np.testing.assert_allclose(
-        model.predict(features[:8], levels[:8] + 12.0), model.predict(features[:8], levels[:8]), atol=1e-4
+        model.predict(features[:8], levels[:8] + 12.0),
+        model.predict(features[:8], levels[:8]),
+        atol=1e-4,
     )
 
 
@@ -149,7 +152,7 @@ def _save(model: onnx.ModelProto, path: Path) -> Path:
 
 
 def test_format_signatures_are_validated(clip: np.ndarray, tmp_path: Path) -> None:
-    relative, features, levels = _trained_stats("relative", clip)
+    relative, _, _ = _trained_stats("relative", clip)
     featureless, _, _ = _trained_stats("none", clip)
     # A format 2 graph labelled format 1, and a format 1 graph labelled format 2.
     with pytest.raises(ModelError, match="expects the inputs") as wrong:
@@ -182,7 +185,8 @@ def test_format_1_models_still_load_and_ignore_loudness(tmp_path: Path) -> None:
     path = tmp_path / "old.onnx"
     path.write_bytes(old.stdout)
     model = load_model(path, engine="numpy")
-    assert model.info.model_format == "1" and not model.info.needs_loudness
+    assert model.info.model_format == "1"
+    assert not model.info.needs_loudness
     features = np.random.default_rng(1).standard_normal((3, 60, 68)).astype(np.float32)
     np.testing.assert_array_equal(
         model.predict(features), model.predict(features, np.zeros((3, 60), np.float32))
@@ -219,10 +223,7 @@ def test_validation_figures_from_per_item_means() -> None:
 
 
 def test_predict_imports_no_torch() -> None:
-    code = (
-        "import sys, training.predict, training.cli; "
-        "print(json.dumps(['torch' in sys.modules]))"
-    )
+    code = "import sys, training.predict, training.cli; print(json.dumps(['torch' in sys.modules]))"
     result = subprocess.run(
         [sys.executable, "-c", "import json; " + code],
         cwd=REPO,
@@ -245,7 +246,8 @@ def test_predict_uses_the_bundled_model_by_default(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     rows = json.loads(output.read_text())
-    assert rows[0]["time_s"] == 3.0 and len(rows) == 85
+    assert rows[0]["time_s"] == 3.0
+    assert len(rows) == 85
     bundled = load_model(BUNDLED_MODEL_PATH)
     samples = decode_file(audio, 22050)
     window = _stream_windows(samples)[0]

@@ -189,7 +189,7 @@ def test_live_stream_excerpts_equal_the_training_excerpts(cache_dir: Path) -> No
     from training.features import decode_audio
 
     samples = decode_audio(CLIP)
-    matrices, times = excerpt_windows(samples, 22050)
+    matrices, _levels, times = excerpt_windows(samples, 22050)
     training = FeatureExtractor(cache_dir).song_features(12, CLIP)
     for label_time in (15.0, 30.0, 45.0):
         live = matrices[int(np.argmin(np.abs(times - label_time)))]

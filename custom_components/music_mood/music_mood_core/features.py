@@ -648,7 +648,7 @@ def label_excerpt_levels(
     times_s: ArrayLike,
     sequence_length: int = DEFAULT_SEQUENCE_LENGTH,
 ) -> Float64Array:
-    """:func:`frame_levels_dbfs` (len(times_s), sequence_length) of the excerpts ending at each time."""
+    """:func:`frame_levels_dbfs` (len(times_s), sequence_length): excerpts ending at times_s."""
     raw = _as_samples(samples)
     if raw.ndim != 1:
         raise ValueError(f"samples must be a 1-D (mono) array, got shape {raw.shape}")
