@@ -25,6 +25,7 @@ from .config import GRUSettings
 from .datasets import SET_NAMES, LabelledItem, load_set, validation_split, write_split
 from .excerpt_data import DEFAULT_SET_WEIGHTS, ExcerptArrays, assemble
 from .export import PARITY_TOLERANCE, ExportError, export_ensemble, model_metadata
+from .gru import GRUEnsembleRegressor
 from .gru_default import fit_gru_ensemble, predict_gru
 from .mood_loss import DEFAULT_SIGN_MARGIN
 from .quality import ItemPredictions, figures_markdown, goal_misses, selection_score, set_figures
@@ -114,13 +115,21 @@ def evaluate(
     }
 
 
+def gru_predictor(ensemble: GRUEnsembleRegressor) -> Predict:
+    def run(features: NDArray[np.float32], _levels: NDArray[np.float32]) -> NDArray[np.float64]:
+        return predict_gru(ensemble, features)
+
+    return run
+
+
 def gain_robust_score(predict: Predict, validation: Mapping[str, ExcerptArrays]) -> float:
-    scores = [
-        selection_score(
-            evaluate(lambda f, levels, shift=shift: predict(f, levels + shift), validation)
-        )
-        for shift in GAIN_SHIFTS_DB
-    ]
+    def shifted(shift: float) -> Predict:
+        def run(features: NDArray[np.float32], levels: NDArray[np.float32]) -> NDArray[np.float64]:
+            return predict(features, levels + np.float32(shift))
+
+        return run
+
+    scores = [selection_score(evaluate(shifted(s), validation)) for s in GAIN_SHIFTS_DB]
     return float(np.mean(scores))
 
 
@@ -234,7 +243,8 @@ def train_candidates(
                 margin=settings.margin,
             )
             del gru_train
-            figures = evaluate(lambda f, _l, e=ensemble: predict_gru(e, f), validation)
+
+            figures = evaluate(gru_predictor(ensemble), validation)
             robust = selection_score(figures)  # no loudness input: the gain cannot matter
             seeds = [s for target_seeds in ensemble.seeds_.values() for s in target_seeds]
             metadata = _metadata(

@@ -40,7 +40,7 @@ def train_gru_network(
             optimiser.zero_grad()
             predicted = network(inputs[batch])[:, None]
             loss = mood_loss(predicted, labels[batch], sign[batch], weight[batch], margin)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimiser.step()
     network.eval()
     return network

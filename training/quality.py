@@ -123,6 +123,7 @@ def selection_score(figures: Mapping[str, Mapping[str, float]]) -> float:
     study's clips are too few (a couple of songs in validation) to choose by.
     """
     values: list[float] = []
+    keys: tuple[str, ...]
     for set_name, set_values in figures.items():
         if set_name in SIGN_SETS:
             keys = ("quadrant", "valence_sign", "arousal_sign")

@@ -176,7 +176,7 @@ class StatsEnsemble:
                         weights[batch],
                         s.margin,
                     )
-                    loss.backward()
+                    loss.backward()  # type: ignore[no-untyped-call]
                     optimiser.step()
                 schedule.step()
             network.eval()
