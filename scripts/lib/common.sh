@@ -26,19 +26,31 @@ die() { printf '\033[1;31m[music_mood] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # ensure_programs PROGRAM:APT_PACKAGE ...: apt-get installs the packages of missing programs. Only root can;
 # anyone else is told what to install.
-ensure_programs() {
-    local missing=() packages=() spec program package
+ensure_programs() { ensure_installed program "$@"; }
+
+# ensure_files PATH:APT_PACKAGE ...: the same for data files that packages ship (e.g. a soundfont).
+ensure_files() { ensure_installed file "$@"; }
+
+# ensure_installed program|file NAME:APT_PACKAGE ...
+ensure_installed() {
+    local kind="$1"
+    shift
+    local missing=() packages=() spec name package
     for spec in "$@"; do
-        program="${spec%%:*}"; package="${spec#*:}"
-        command -v "$program" >/dev/null 2>&1 && continue
-        missing+=("$program")
+        name="${spec%%:*}"; package="${spec#*:}"
+        if [[ $kind == program ]]; then
+            command -v "$name" >/dev/null 2>&1 && continue
+        else
+            [[ -e "$name" ]] && continue
+        fi
+        missing+=("$name")
         [[ " ${packages[*]} " == *" $package "* ]] || packages+=("$package")
     done
     [[ ${#missing[@]} -eq 0 ]] && return 0
     if [[ $(id -u) -ne 0 ]]; then
-        die "missing programs: ${missing[*]}. Install them ('sudo apt-get install ${packages[*]}') or run this script as root."
+        die "missing ${kind}s: ${missing[*]}. Install them ('sudo apt-get install ${packages[*]}') or run this script as root."
     fi
-    command -v apt-get >/dev/null 2>&1 || die "missing programs: ${missing[*]}, and no apt-get to install them with."
+    command -v apt-get >/dev/null 2>&1 || die "missing ${kind}s: ${missing[*]}, and no apt-get to install them with."
     log "installing ${packages[*]} with apt-get"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
