@@ -125,7 +125,7 @@ async def test_an_over_long_media_file_name_is_reported_and_the_analyser_recover
     assert await hass.config_entries.async_setup(entry.entry_id)
     pipeline = entry.runtime_data.pipeline
     await wait_for(lambda: hass.states.get(STATUS).state == "unsupported_media", what="the refusal")
-    assert "invalid_source" in hass.states.get(STATUS).attributes["detail"]
+    assert "is longer than file names may be" in hass.states.get(STATUS).attributes["detail"]
     assert pipeline._task is not None
     assert not pipeline._task.done()
 
