@@ -205,7 +205,10 @@ def main() -> int:
             "",
             "Validation items only (group-disjoint from training); per-item means of the 3 s "
             "excerpt predictions, as the live pipeline computes them. The study's clips: every "
-            "excerpt against its 2 Hz label (RMSE lower is better).",
+            "excerpt against its 2 Hz label (RMSE lower is better); these 8 development songs "
+            "are not trained on by the default run, but the previous bundled model WAS trained on "
+            "them, so its emomusic_2013 row is not a validation figure. VibeNet: one value per "
+            "file, mapped 2x - 1 (signs at its midpoint 0.5).",
             "",
             table,
             "Goals missed by the shipped model: "

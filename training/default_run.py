@@ -142,9 +142,20 @@ def constant_prediction(train: ExcerptArrays) -> NDArray[np.float64]:
     return np.array(values)
 
 
-def _training_data_text(splits: Mapping[str, tuple[list[LabelledItem], list[LabelledItem]]]) -> str:
-    parts = [f"{name} {len(train)} items" for name, (train, _) in splits.items()]
-    return "training parts of " + ", ".join(parts) + " (group-disjoint validation held out)"
+def _training_data_text(
+    splits: Mapping[str, tuple[list[LabelledItem], list[LabelledItem]]],
+    set_weights: Mapping[str, float],
+) -> str:
+    trained = [n for n in splits if set_weights.get(n, 1.0) > 0]
+    parts = [f"{name} {len(splits[name][0])} items" for name in trained]
+    unused = [n for n in splits if n not in trained]
+    return (
+        "training parts of "
+        + ", ".join(parts)
+        + " (group-disjoint validation held out"
+        + (f"; not trained on: {', '.join(unused)}" if unused else "")
+        + ")"
+    )
 
 
 def _engine_parity(path: Path, features: NDArray[np.float32], levels: NDArray[np.float32]) -> float:
@@ -213,7 +224,7 @@ def train_candidates(
     check_set = next(iter(validation.values()))
     check_features = check_set.features[:64]
     check_levels = check_set.levels[:64]
-    training_data = _training_data_text(splits)
+    training_data = _training_data_text(splits, settings.set_weights)
     constant = constant_prediction(train)
     constant_figures = evaluate(lambda f, _levels: np.tile(constant, (len(f), 1)), validation)
     candidates: list[Candidate] = []
