@@ -16,7 +16,7 @@ from music_mood_core import features as core_features
 from music_mood_core.audio import decode_file
 from music_mood_core.model import BUNDLED_MODEL_PATH, ModelError, load_model
 
-from tests.conftest import EMOMUSIC_DIR, require_data
+from tests.conftest import DATA_ROOT, EMOMUSIC_DIR, require_data
 from training.excerpt_cache import cached_excerpts, compute_excerpts
 from training.export import PARITY_TOLERANCE, model_metadata
 from training.mood_loss import mood_loss
@@ -254,3 +254,68 @@ def test_predict_uses_the_bundled_model_by_default(tmp_path: Path) -> None:
     expected = bundled.predict(window.features, window.frame_levels_dbfs)[0]
     assert rows[0]["valence"] == pytest.approx(float(expected[0]), abs=1e-5)
     assert rows[0]["arousal"] == pytest.approx(float(expected[1]), abs=1e-5)
+
+
+def _tiny_4q_root(tmp_path: Path, per_quadrant: int = 4) -> Path:
+    """A data root holding a few real 4Q clips per quadrant (links) and their label rows."""
+    source = require_data(DATA_ROOT / "4q_panda" / "panda_dataset_taffc_metadata.csv").parent
+    target = tmp_path / "data" / "4q_panda"
+    for quadrant in range(1, 5):
+        folder = target / f"Q{quadrant}"
+        folder.mkdir(parents=True)
+        for clip in sorted((source / f"Q{quadrant}").glob("*.opus"))[:per_quadrant]:
+            (folder / clip.name).symlink_to(clip)
+    chosen = {p.stem for p in target.glob("Q*/*.opus")}
+    for name in ("panda_dataset_taffc_annotations.csv", "panda_dataset_taffc_metadata.csv"):
+        lines = (source / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [lines[0]] + [line for line in lines[1:] if line.split(",", 1)[0] in chosen]
+        (target / name).write_text("".join(kept), encoding="utf-8")
+    return target.parent
+
+
+def test_default_command_trains_exports_and_reports_on_real_clips(tmp_path: Path) -> None:
+    root = _tiny_4q_root(tmp_path)
+    out = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "training", "default", "--data", str(root), "--out", str(out),
+        "--sets", "4q_panda", "--candidates", "stats_relative,stats_none",
+        "--stats-epochs", "3", "--stats-ensemble-size", "2",
+        "--excerpt-cache", str(tmp_path / "excerpts"), "--dataset-cache", str(tmp_path / "ds"),
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["chosen"] in ("stats_relative", "stats_none")
+    split = json.loads((out / "splits" / "4q_panda.json").read_text())
+    assert not set(split["train"]["groups"]) & set(split["validation"]["groups"])
+    assert len(split["train"]["ids"]) + len(split["validation"]["ids"]) == 16
+    chosen = load_model(out / "default.onnx")
+    assert chosen.info.model_format == ("2" if summary["chosen"] == "stats_relative" else "1")
+    figures = chosen.info.scores["validation"]["4q_panda"]
+    assert figures == pytest.approx(summary["candidates"][summary["chosen"]]["figures"]["4q_panda"])
+    report = (out / "report.md").read_text()
+    assert "### 4q_panda" in report
+    assert (out / "validation.png").stat().st_size > 1000
+    # One feature cache file per clip, keyed by its content and the extractor version.
+    assert len(list((tmp_path / "excerpts").glob("*.npz"))) == 16
+
+
+def test_default_command_refuses_an_unknown_set_weight(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "default",
+            "--out",
+            str(tmp_path),
+            "--set-weight",
+            "x=1",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "unknown set 'x'" in result.stderr
