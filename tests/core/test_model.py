@@ -299,12 +299,16 @@ def test_bundled_model_loads_and_engines_agree() -> None:
     rng = np.random.default_rng(2)
     base = REFERENCE["ensemble.batch4.features"]
     features = (base * rng.uniform(0.5, 1.5, (4, 60, 68))).astype(np.float32)
-    prediction = numpy_model.predict(features)
+    # Raw frame levels (dBFS) for format 2 models; format 1 models ignore them.
+    levels = rng.uniform(-50.0, -5.0, (4, 60)).astype(np.float32)
+    prediction = numpy_model.predict(features, levels)
     assert prediction.shape == (4, 2)
     assert np.all(np.abs(prediction) <= 1)
     if _ort_importable():
         ort_model = load_model(BUNDLED_MODEL_PATH, engine="onnxruntime")
-        np.testing.assert_allclose(prediction, ort_model.predict(features), rtol=0, atol=TOLERANCE)
+        np.testing.assert_allclose(
+            prediction, ort_model.predict(features, levels), rtol=0, atol=TOLERANCE
+        )
 
 
 # --- discovery and resolution ------------------------------------------------------------------
