@@ -18,44 +18,14 @@ from music_mood_core.onnx_proto import (
     parse_tensor,
 )
 
+from tests import onnx_wire as wire
+
 MODELS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 PARSEABLE = sorted(
     p.name
     for p in MODELS_DIR.glob("*.onnx")
     if p.name not in {"broken_truncated.onnx", "broken_not_onnx.onnx", "broken_empty.onnx"}
 )
-
-
-# --- a tiny protobuf encoder, so the reader is tested on bytes written independently of it ------
-
-
-def _varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _key(number: int, wire_type: int) -> bytes:
-    return _varint(number << 3 | wire_type)
-
-
-def _field_varint(number: int, value: int) -> bytes:
-    return _key(number, 0) + _varint(value)
-
-
-def _field_bytes(number: int, payload: bytes) -> bytes:
-    return _key(number, 2) + _varint(len(payload)) + payload
-
-
-def _field_fixed32(number: int, payload: bytes) -> bytes:
-    return _key(number, 5) + payload
 
 
 # --- comparison with the onnx package ----------------------------------------------------------
@@ -145,16 +115,16 @@ def test_typed_fields_match_onnx_package(values: np.ndarray, data_type: int) -> 
 def test_unpacked_and_packed_repeated_fields_decode_alike() -> None:
     floats = [1.0, -0.5, 2.5]
     unpacked = (
-        _field_varint(1, 3)
-        + _field_varint(2, FLOAT)
-        + b"".join(_field_fixed32(4, struct.pack("<f", f)) for f in floats)
-        + _field_bytes(8, b"w")
+        wire.field_varint(1, 3)
+        + wire.field_varint(2, FLOAT)
+        + b"".join(wire.field_fixed32(4, struct.pack("<f", f)) for f in floats)
+        + wire.field_bytes(8, b"w")
     )
     packed = (
-        _field_bytes(1, _varint(3))
-        + _field_varint(2, FLOAT)
-        + _field_bytes(4, struct.pack("<3f", *floats))
-        + _field_bytes(8, b"w")
+        wire.field_bytes(1, wire.varint(3))
+        + wire.field_varint(2, FLOAT)
+        + wire.field_bytes(4, struct.pack("<3f", *floats))
+        + wire.field_bytes(8, b"w")
     )
     for data in (unpacked, packed):
         name, array = parse_tensor(memoryview(data))
@@ -164,18 +134,20 @@ def test_unpacked_and_packed_repeated_fields_decode_alike() -> None:
 
 def test_negative_int64_values_use_ten_byte_varints() -> None:
     data = (
-        _field_varint(1, 2)
-        + _field_varint(2, INT64)
-        + _field_varint(7, -5)
-        + _field_varint(7, -(2**63))
+        wire.field_varint(1, 2)
+        + wire.field_varint(2, INT64)
+        + wire.field_varint(7, -5)
+        + wire.field_varint(7, -(2**63))
     )
     _, array = parse_tensor(memoryview(data))
     assert array.tolist() == [-5, -(2**63)]
 
 
 def test_unknown_fields_are_skipped() -> None:
-    graph = _field_bytes(2, b"g") + _field_bytes(99, b"future") + _key(98, 1) + b"\0" * 8
-    model = _field_varint(1, 8) + _field_bytes(7, graph) + _field_varint(1000, 1)
+    graph = (
+        wire.field_bytes(2, b"g") + wire.field_bytes(99, b"future") + wire.key(98, 1) + b"\0" * 8
+    )
+    model = wire.field_varint(1, 8) + wire.field_bytes(7, graph) + wire.field_varint(1000, 1)
     parsed = parse_model(model)
     assert parsed.ir_version == 8
     assert parsed.graph.name == "g"
@@ -183,14 +155,17 @@ def test_unknown_fields_are_skipped() -> None:
 
 
 def test_raw_data_of_the_wrong_size_is_refused() -> None:
-    data = _field_varint(1, 2) + _field_varint(2, FLOAT) + _field_bytes(9, b"\0" * 4)
+    data = wire.field_varint(1, 2) + wire.field_varint(2, FLOAT) + wire.field_bytes(9, b"\0" * 4)
     with pytest.raises(ProtoError, match="raw_data"):
         parse_tensor(memoryview(data))
 
 
 def test_external_data_is_refused() -> None:
     data = (
-        _field_varint(1, 1) + _field_varint(2, FLOAT) + _field_bytes(8, b"w") + _field_varint(14, 1)
+        wire.field_varint(1, 1)
+        + wire.field_varint(2, FLOAT)
+        + wire.field_bytes(8, b"w")
+        + wire.field_varint(14, 1)
     )
     with pytest.raises(ProtoError, match="external"):
         parse_tensor(memoryview(data))
@@ -208,8 +183,8 @@ def test_truncated_model_is_reported_as_truncated() -> None:
     ("data", "match"),
     [
         (b"", "empty"),
-        (_field_varint(1, 8), "no graph"),
-        (_field_bytes(7, b""), "no ir_version"),
+        (wire.field_varint(1, 8), "no graph"),
+        (wire.field_bytes(7, b""), "no ir_version"),
         (b"\x0f\x00", "wire type"),
         ((MODELS_DIR / "broken_not_onnx.onnx").read_bytes(), ""),
         (b"\x08" + b"\xff" * 11, "varint"),
