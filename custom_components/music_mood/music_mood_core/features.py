@@ -579,13 +579,10 @@ def _batch_excerpt_features(
     return _with_deltas(base)
 
 
-def label_excerpt_features(
-    samples: ArrayLike,
-    grid: FrameGrid,
-    times_s: ArrayLike,
-    sequence_length: int = DEFAULT_SEQUENCE_LENGTH,
-) -> Float64Array:
-    """Features (len(times_s), sequence_length, 68) of the excerpts ending at each label time."""
+def _label_excerpt_starts(
+    samples: ArrayLike, grid: FrameGrid, times_s: ArrayLike, sequence_length: int
+) -> tuple[NDArray[np.generic], list[int]]:
+    """Mono raw samples and the start of the excerpt ending at each label time, all inside them."""
     raw = _as_samples(samples)
     if raw.ndim != 1:
         raise ValueError(f"samples must be a 1-D (mono) array, got shape {raw.shape}")
@@ -596,12 +593,23 @@ def label_excerpt_features(
         raise ValueError(
             f"label times {too_late} lie beyond the signal's {raw.size / grid.sample_rate:.3f} s"
         )
+    return raw, [start for start, _ in bounds]
+
+
+def label_excerpt_features(
+    samples: ArrayLike,
+    grid: FrameGrid,
+    times_s: ArrayLike,
+    sequence_length: int = DEFAULT_SEQUENCE_LENGTH,
+) -> Float64Array:
+    """Features (len(times_s), sequence_length, 68) of the excerpts ending at each label time."""
+    raw, all_starts = _label_excerpt_starts(samples, grid, times_s, sequence_length)
     length = grid.excerpt_samples(sequence_length)
-    out = np.empty((len(bounds), sequence_length, N_FEATURES))
+    out = np.empty((len(all_starts), sequence_length, N_FEATURES))
     # Groups of excerpts per call: few Python round trips, yet the working set stays small.
     group = max(1, _FRAMES_PER_EXCERPT_GROUP // sequence_length)
-    for first in range(0, len(bounds), group):
-        starts = np.array([start for start, _ in bounds[first : first + group]])
+    for first in range(0, len(all_starts), group):
+        starts = np.array(all_starts[first : first + group])
         excerpts = raw[starts[:, None] + np.arange(length)]
         out[first : first + starts.size] = _batch_excerpt_features(excerpts, grid, sequence_length)
     return out
@@ -649,14 +657,8 @@ def label_excerpt_levels(
     sequence_length: int = DEFAULT_SEQUENCE_LENGTH,
 ) -> Float64Array:
     """:func:`frame_levels_dbfs` (len(times_s), sequence_length): excerpts ending at times_s."""
-    raw = _as_samples(samples)
-    if raw.ndim != 1:
-        raise ValueError(f"samples must be a 1-D (mono) array, got shape {raw.shape}")
-    times = np.atleast_1d(np.asarray(times_s, dtype=np.float64))
-    starts = [excerpt_bounds(float(t), grid.sample_rate, grid, sequence_length)[0] for t in times]
+    raw, starts = _label_excerpt_starts(samples, grid, times_s, sequence_length)
     length = grid.excerpt_samples(sequence_length)
-    if starts and max(starts) + length > raw.size:
-        raise ValueError(f"label times lie beyond the signal's {raw.size / grid.sample_rate:.3f} s")
     out = np.empty((len(starts), sequence_length))
     for k, start in enumerate(starts):
         out[k] = frame_levels_dbfs(raw[start : start + length], grid, sequence_length)
