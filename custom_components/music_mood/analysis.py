@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from .audio_source import FfmpegInput
 from .music_mood_core.audio import BYTES_PER_SAMPLE
-from .music_mood_core.features import ExcerptStream, FrameGrid
+from .music_mood_core.features import ExcerptStream
 from .music_mood_core.ffmpeg_process import FfmpegPcmProcess, FfmpegStartError
 from .music_mood_core.model import MoodModel
 
@@ -76,11 +76,7 @@ async def async_analyze_timeline(
     stats = AnalysisStats() if stats is None else stats
     info = model.info
     sample_rate = int(info.sample_rate)
-    stream = ExcerptStream(
-        FrameGrid.from_seconds(sample_rate, info.window_s, info.step_s),
-        sequence_length=int(info.sequence_length),
-        hop_samples=round(info.hop_s * sample_rate),
-    )
+    stream = info.excerpt_stream()
     max_samples = round(limits.max_duration_s * sample_rate)
     chunk_bytes = stream.hop_samples * _CHUNK_HOPS * BYTES_PER_SAMPLE
     process = FfmpegPcmProcess(

@@ -35,7 +35,7 @@ from .const import (
     STALL_TIMEOUT_S,
 )
 from .music_mood_core.audio import BYTES_PER_SAMPLE, redact_url
-from .music_mood_core.features import ExcerptStream, FrameGrid
+from .music_mood_core.features import ExcerptStream
 from .music_mood_core.ffmpeg_process import (
     FfmpegEndedError,
     FfmpegPcmProcess,
@@ -382,11 +382,7 @@ class MoodPipeline:
         assert model is not None
         info = model.info
         sample_rate = int(info.sample_rate)
-        stream = ExcerptStream(
-            FrameGrid.from_seconds(sample_rate, info.window_s, info.step_s),
-            sequence_length=int(info.sequence_length),
-            hop_samples=round(info.hop_s * sample_rate),
-        )
+        stream = info.excerpt_stream()
         hop_seconds = stream.hop_samples / sample_rate
         command = ffmpeg_input.command(
             self._ffmpeg_binary,

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .blas import single_threaded_blas
-from .features import EXTRACTOR_VERSION
+from .features import EXTRACTOR_VERSION, ExcerptStream, FrameGrid
 from .model_bounds import (
     MAX_NUMBER_CHARS,
     PROBE_BATCH,
@@ -129,6 +129,15 @@ class ModelInfo:
     def needs_loudness(self) -> bool:
         """Format 2: every prediction also takes the excerpt's raw frame levels."""
         return self.model_format == LOUDNESS_MODEL_FORMAT
+
+    def excerpt_stream(self) -> ExcerptStream:
+        """A fresh excerpt stream on this model's frame grid, excerpt length and hop."""
+        sample_rate = int(self.sample_rate)
+        return ExcerptStream(
+            FrameGrid.from_seconds(sample_rate, self.window_s, self.step_s),
+            sequence_length=int(self.sequence_length),
+            hop_samples=round(self.hop_s * sample_rate),
+        )
 
 
 @dataclass
