@@ -16,6 +16,7 @@ from .config import VALIDATION_SEED, GRUSettings, StudySettings
 from .dataset import DatasetError, EmoMusicDataset
 from .datasets import DataRootMissing, data_root
 from .datasets import summary as datasets_summary
+from .datasets.root import add_data_root_argument
 from .predict import DEFAULT_MODEL, model_predictor, model_sample_rate, predict_file, write_timeline
 
 # torch, scikit-learn and matplotlib load inside the commands that use them: `predict` (and --help)
@@ -42,12 +43,7 @@ def _parser() -> argparse.ArgumentParser:
             default=None,
             help="1000 Songs dataset folder (default: emomusic_2013 in the data root)",
         )
-        p.add_argument(
-            "--data",
-            type=Path,
-            default=None,
-            help="data root (default: $MUSIC_MOOD_DATA or ../shared/data)",
-        )
+        add_data_root_argument(p)
         p.add_argument(
             "--clips",
             type=Path,

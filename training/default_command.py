@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .datasets.root import add_data_root_argument
 from .excerpt_data import DEFAULT_SET_WEIGHTS
 
 SET_WEIGHT_HELP = (
@@ -19,12 +20,7 @@ def default_excerpt_cache() -> Path:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=None,
-        help="data root (default: $MUSIC_MOOD_DATA or ../shared/data)",
-    )
+    add_data_root_argument(parser)
     parser.add_argument("--out", type=Path, required=True, help="run folder (model, report, plots)")
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of splits and networks (default 0)"

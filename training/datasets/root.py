@@ -8,6 +8,7 @@ Standard library only, so the Home Assistant test environments can use it too.
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -25,6 +26,16 @@ WHERE_THE_DATA_COMES_FROM = (
 
 class DataRootMissing(FileNotFoundError):
     """The data folder does not exist; the message says where the data come from."""
+
+
+def add_data_root_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--data`` option every command that reads the labelled music takes."""
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help=f"data root (default: ${DATA_ENV} or ../shared/data)",
+    )
 
 
 def data_root_candidate(option: str | os.PathLike[str] | None = None) -> Path:

@@ -19,6 +19,7 @@ from . import (
     write_split,
 )
 from .items import CONTINUOUS
+from .root import add_data_root_argument
 
 SHOWN_PROBLEMS = 5
 LABEL_TYPES = {
@@ -87,12 +88,7 @@ def problem_lines(loaded: SetLoad, show_all: bool) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=None,
-        help="data root (default: $MUSIC_MOOD_DATA or ../shared/data)",
-    )
+    add_data_root_argument(parser)
     parser.add_argument(
         "--cache-dir",
         type=Path,
