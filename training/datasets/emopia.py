@@ -14,7 +14,7 @@ from ..dataset import DatasetError
 from .common import QUADRANT_SIGNS, quadrant_number, read_rows
 from .items import SIGN, LabelledItem, SetLoad, constant_targets, excerpt_end_times
 from .probe import DurationCache
-from .render import RenderError, render_midi
+from .render import render_midi_or_report
 
 NAME = "emopia"
 LABELS = "label.csv"
@@ -60,10 +60,8 @@ def load(set_dir: Path, durations: DurationCache, *, cache_dir: Path) -> SetLoad
         if not midi.is_file():
             result.problem(clip, f"MIDI file missing: {midi.name}")
             continue
-        try:
-            rendered = render_midi(midi, cache_dir)
-        except (RenderError, OSError) as error:
-            result.problem(clip, f"MIDI unreadable: {error}")
+        rendered = render_midi_or_report(midi, cache_dir, result, clip)
+        if rendered is None:
             continue
         times = excerpt_end_times(rendered.duration_s)
         if not len(times):

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .items import SetLoad
+
 SOUNDFONT_ENV = "MUSIC_MOOD_SOUNDFONT"
 # Debian package fluid-soundfont-gm.
 DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
@@ -221,3 +223,14 @@ def render_midi(
         json.dumps({"midi": midi.name, "rendered_s": rendered_s}) + "\n", encoding="utf-8"
     )
     return Render(target, len(mono) / settings.sample_rate, rendered_s)
+
+
+def render_midi_or_report(
+    midi: Path, cache_dir: Path, result: SetLoad, item_id: str, *, trim_s: float | None = None
+) -> Render | None:
+    """:func:`render_midi`, or None with the problem noted when the MIDI cannot be rendered."""
+    try:
+        return render_midi(midi, cache_dir, trim_s=trim_s)
+    except (RenderError, OSError) as error:
+        result.problem(item_id, f"MIDI unreadable: {error}")
+        return None

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from ..dataset import DatasetError
 from .items import CONTINUOUS, LabelledItem, SetLoad, excerpt_end_times
 from .probe import DurationCache
-from .render import Render, RenderError, render_midi
+from .render import render_midi_or_report
 
 NAME = "vgmidi"
 MIDI_DIR = Path("labelled") / "midi"
@@ -127,10 +127,8 @@ def load(set_dir: Path, durations: DurationCache, *, cache_dir: Path) -> SetLoad
             if not midi.is_file():
                 result.problem(item_id, f"MIDI file missing: {midi_name}")
                 continue
-            try:
-                rendered: Render = render_midi(midi, cache_dir, trim_s=duration)
-            except (RenderError, OSError) as error:
-                result.problem(item_id, f"MIDI unreadable: {error}")
+            rendered = render_midi_or_report(midi, cache_dir, result, item_id, trim_s=duration)
+            if rendered is None:
                 continue
             if rendered.rendered_s < duration - MAX_SHORTFALL_S:
                 raise DatasetError(
