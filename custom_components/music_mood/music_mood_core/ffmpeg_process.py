@@ -208,15 +208,7 @@ class FfmpegPcmProcess:
 
     async def read_exactly(self, n_bytes: int, timeout_s: float) -> bytes:
         """``n_bytes`` of PCM; FfmpegEndedError at the end, FfmpegStalledError on a stall."""
-        protocol = self._require_protocol()
-        if len(protocol.buffer) < n_bytes:
-            try:
-                async with asyncio.timeout(timeout_s):
-                    await protocol.wait_for(n_bytes)
-            except TimeoutError as error:
-                raise FfmpegStalledError(f"no audio for {timeout_s:g} s") from error
-        if protocol.interrupted:
-            raise FfmpegEndedError("interrupted")
+        protocol = await self._await_bytes(n_bytes, timeout_s)
         if len(protocol.buffer) < n_bytes:
             await self._settle()
             raise FfmpegEndedError(self.describe_failure())
@@ -229,18 +221,26 @@ class FfmpegPcmProcess:
         complete decode (0) from a failure (``describe_failure``). A ``timeout_s`` without any
         audio raises FfmpegStalledError.
         """
+        protocol = await self._await_bytes(max_bytes, timeout_s)
+        if not protocol.buffer:
+            await self._settle()
+        return self._take(min(max_bytes, len(protocol.buffer)))
+
+    async def _await_bytes(self, n_bytes: int, timeout_s: float | None) -> _PcmProtocol:
+        """The protocol once it holds ``n_bytes`` or the output ended.
+
+        FfmpegStalledError when ``timeout_s`` passes first, FfmpegEndedError when interrupted.
+        """
         protocol = self._require_protocol()
-        if len(protocol.buffer) < max_bytes:
+        if len(protocol.buffer) < n_bytes:
             try:
                 async with asyncio.timeout(timeout_s):
-                    await protocol.wait_for(max_bytes)
+                    await protocol.wait_for(n_bytes)
             except TimeoutError as error:
                 raise FfmpegStalledError(f"no audio for {timeout_s:g} s") from error
         if protocol.interrupted:
             raise FfmpegEndedError("interrupted")
-        if not protocol.buffer:
-            await self._settle()
-        return self._take(min(max_bytes, len(protocol.buffer)))
+        return protocol
 
     def _take(self, n_bytes: int) -> bytes:
         protocol = self._require_protocol()
