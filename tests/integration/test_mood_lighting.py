@@ -173,9 +173,7 @@ async def test_at_most_one_command_per_hop_and_only_visible_changes(
 ) -> None:
     turn_on = async_mock_service(hass, "light", "turn_on")
     source, clock = FakeMoodSource(), Clock()
-    settings = MoodLightingSettings.from_options(
-        {CONF_MOOD_LIGHTS: [COLOUR], CONF_HYSTERESIS_DELTA_E: 4.0}
-    )
+    settings = _settings(**{CONF_MOOD_LIGHTS: [COLOUR], CONF_HYSTERESIS_DELTA_E: 4.0})
     driver = MoodLightingDriver(hass, source, settings, clock=clock)
     driver.async_enable()
 
@@ -203,7 +201,7 @@ async def test_a_dimmer_is_not_resent_the_same_brightness_for_a_new_colour(
 ) -> None:
     turn_on = async_mock_service(hass, "light", "turn_on")
     source, clock = FakeMoodSource(), Clock()
-    settings = MoodLightingSettings.from_options({CONF_MOOD_LIGHTS: [DIMMER, COLOUR]})
+    settings = _settings(**{CONF_MOOD_LIGHTS: [DIMMER, COLOUR]})
     driver = MoodLightingDriver(hass, source, settings, clock=clock)
     driver.async_enable()
     source.push(Reading(0.8, 0.2))
@@ -281,7 +279,7 @@ async def test_disabling_stops_driving_and_restores(hass: HomeAssistant, lights:
     async_mock_service(hass, "light", "turn_off")
     source, clock = FakeMoodSource(), Clock()
     driver = MoodLightingDriver(
-        hass, source, MoodLightingSettings.from_options({CONF_MOOD_LIGHTS: [COLOUR]}), clock=clock
+        hass, source, _settings(**{CONF_MOOD_LIGHTS: [COLOUR]}), clock=clock
     )
     driver.async_enable()
     source.push(Reading(0.9, 0.9))
@@ -311,7 +309,7 @@ async def test_unavailable_light_is_skipped_and_picked_up_when_back(
     turn_on = async_mock_service(hass, "light", "turn_on")
     source, clock = FakeMoodSource(), Clock()
     driver = MoodLightingDriver(
-        hass, source, MoodLightingSettings.from_options({CONF_MOOD_LIGHTS: [COLOUR]}), clock=clock
+        hass, source, _settings(**{CONF_MOOD_LIGHTS: [COLOUR]}), clock=clock
     )
     driver.async_enable()
     source.push(Reading(0.4, -0.4))
@@ -378,9 +376,7 @@ async def test_a_drift_is_sent_every_interval_and_a_new_mood_at_once(
 ) -> None:
     turn_on = async_mock_service(hass, "light", "turn_on")
     source, clock = FakeMoodSource(), Clock()
-    settings = MoodLightingSettings.from_options(
-        {CONF_MOOD_LIGHTS: [COLOUR], CONF_DRIFT_INTERVAL_S: 4.0}
-    )
+    settings = _settings(**{CONF_MOOD_LIGHTS: [COLOUR], CONF_DRIFT_INTERVAL_S: 4.0})
     driver = MoodLightingDriver(hass, source, settings, clock=clock)
     driver.async_enable()
     sent_at: list[float] = []
@@ -412,7 +408,7 @@ async def test_a_quadrant_change_with_a_small_colour_step_is_sent_at_once(
     turn_on = async_mock_service(hass, "light", "turn_on")
     source, clock = FakeMoodSource(), Clock()
     driver = MoodLightingDriver(
-        hass, source, MoodLightingSettings.from_options({CONF_MOOD_LIGHTS: [COLOUR]}), clock=clock
+        hass, source, _settings(**{CONF_MOOD_LIGHTS: [COLOUR]}), clock=clock
     )
     driver.async_enable()
     source.push(Reading(0.6, 0.02, mood="happy"))
