@@ -25,8 +25,6 @@ from .const import (
     CONF_SOURCE,
     CONF_SOURCE_TYPE,
     DEFAULT_LOOP_FILE,
-    DEFAULT_MOOD_DEAD_BAND,
-    DEFAULT_MOOD_DWELL_S,
     DEFAULT_SILENCE_DURATION_S,
     DEFAULT_SILENCE_THRESHOLD_DB,
     DEFAULT_SMOOTHING_S,
@@ -40,6 +38,7 @@ from .const import (
     USER_MODEL_DIR,
 )
 from .music_mood_core.audio import redact_source
+from .music_mood_core.mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S
 from .pipeline import (
     MODEL_CHECK_INTERVAL_S,
     MoodPipeline,
@@ -71,8 +70,8 @@ def pipeline_settings(entry: MusicMoodConfigEntry) -> PipelineSettings:
             options.get(CONF_SILENCE_THRESHOLD_DB, DEFAULT_SILENCE_THRESHOLD_DB)
         ),
         silence_duration_s=float(options.get(CONF_SILENCE_DURATION_S, DEFAULT_SILENCE_DURATION_S)),
-        mood_dead_band=float(options.get(CONF_MOOD_DEAD_BAND, DEFAULT_MOOD_DEAD_BAND)),
-        mood_dwell_s=float(options.get(CONF_MOOD_DWELL_S, DEFAULT_MOOD_DWELL_S)),
+        mood_dead_band=float(options.get(CONF_MOOD_DEAD_BAND, DEFAULT_DEAD_BAND)),
+        mood_dwell_s=float(options.get(CONF_MOOD_DWELL_S, DEFAULT_DWELL_S)),
         loop_file=bool(options.get(CONF_LOOP_FILE, DEFAULT_LOOP_FILE)),
         stall_timeout_s=STALL_TIMEOUT_S,
         backoff_min_s=RESTART_BACKOFF_MIN_S,

@@ -55,8 +55,6 @@ from .const import (
     CONF_SOURCE,
     CONF_SOURCE_TYPE,
     DEFAULT_LOOP_FILE,
-    DEFAULT_MOOD_DEAD_BAND,
-    DEFAULT_MOOD_DWELL_S,
     DEFAULT_SILENCE_DURATION_S,
     DEFAULT_SILENCE_THRESHOLD_DB,
     DEFAULT_SMOOTHING_S,
@@ -79,6 +77,7 @@ from .music_mood_core.model import (
     load_model,
     resolve_model,
 )
+from .music_mood_core.mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S
 from .source_identity import source_unique_id
 
 SOURCE_TYPES = [SOURCE_TYPE_FFMPEG, SOURCE_TYPE_CAMERA, SOURCE_TYPE_MEDIA_PLAYER]
@@ -335,8 +334,8 @@ def _pipeline_schema(options: Mapping[str, Any]) -> vol.Schema:
                     number_box(-100, 0, 1, "dBFS"),
                 ),
                 (CONF_SILENCE_DURATION_S, DEFAULT_SILENCE_DURATION_S, number_box(0, 300, 0.5, "s")),
-                (CONF_MOOD_DEAD_BAND, DEFAULT_MOOD_DEAD_BAND, number_box(0, 0.5, 0.01)),
-                (CONF_MOOD_DWELL_S, DEFAULT_MOOD_DWELL_S, number_box(0, 30, 0.5, "s")),
+                (CONF_MOOD_DEAD_BAND, DEFAULT_DEAD_BAND, number_box(0, 0.5, 0.01)),
+                (CONF_MOOD_DWELL_S, DEFAULT_DWELL_S, number_box(0, 30, 0.5, "s")),
                 (CONF_LOOP_FILE, DEFAULT_LOOP_FILE, BooleanSelector()),
             ],
         )

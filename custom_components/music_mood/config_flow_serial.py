@@ -49,9 +49,7 @@ from .const import (
     CONF_SATURATION_FLOOR_PCT,
     CONF_TRANSITION_S,
     DEFAULT_BAUDRATE,
-    DEFAULT_DRIFT_INTERVAL_S,
     DEFAULT_HYSTERESIS_DELTA_E,
-    DEFAULT_IMMEDIATE_DELTA_E,
     DEFAULT_KEEPALIVE_S,
     DEFAULT_LED_COUNT,
     DEFAULT_MAX_BRIGHTNESS_PCT,
@@ -73,7 +71,11 @@ from .flow_helpers import (
 )
 from .mood_lighting import CORNER_OPTION_KEYS, default_corner_option
 from .music_mood_core.adalight import PROTOCOLS, SerialStrip, StripError
-from .music_mood_core.colour import PRESETS
+from .music_mood_core.colour import (
+    DEFAULT_DRIFT_INTERVAL_S,
+    DEFAULT_IMMEDIATE_DELTA_E,
+    PRESETS,
+)
 from .music_mood_core.serial_port import SerialPortError, validate_serial_port
 from .strip import strip_config_from_data
 

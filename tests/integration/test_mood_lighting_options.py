@@ -29,13 +29,14 @@ from custom_components.music_mood.const import (
     CONF_SATURATION_FLOOR_PCT,
     CONF_SMOOTHING_S,
     CONF_TRANSITION_S,
-    DEFAULT_DRIFT_INTERVAL_S,
-    DEFAULT_IMMEDIATE_DELTA_E,
-    DEFAULT_MOOD_DEAD_BAND,
-    DEFAULT_MOOD_DWELL_S,
 )
 from custom_components.music_mood.mood_lighting import MoodLightingSettings
-from custom_components.music_mood.music_mood_core.colour import PRESET_FOUR_CORNER
+from custom_components.music_mood.music_mood_core.colour import (
+    DEFAULT_DRIFT_INTERVAL_S,
+    DEFAULT_IMMEDIATE_DELTA_E,
+    PRESET_FOUR_CORNER,
+)
+from custom_components.music_mood.music_mood_core.mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S
 
 from .test_analyser import analyser_entry
 
@@ -153,8 +154,8 @@ async def test_pacing_defaults_apply_to_entries_made_before_the_options_existed(
     assert settings.pacing.drift_interval_s == DEFAULT_DRIFT_INTERVAL_S
     pipeline = pipeline_settings(entry)
     assert (pipeline.mood_dead_band, pipeline.mood_dwell_s) == (
-        DEFAULT_MOOD_DEAD_BAND,
-        DEFAULT_MOOD_DWELL_S,
+        DEFAULT_DEAD_BAND,
+        DEFAULT_DWELL_S,
     )
     # The form offers the defaults.
     result = await _mood_lighting_form(hass, entry.entry_id)
@@ -176,8 +177,8 @@ async def test_mood_dead_band_and_dwell_are_analysis_options(hass: HomeAssistant
     defaults = {
         str(key): key.default() for key in result["data_schema"].schema if callable(key.default)
     }
-    assert defaults[CONF_MOOD_DEAD_BAND] == DEFAULT_MOOD_DEAD_BAND
-    assert defaults[CONF_MOOD_DWELL_S] == DEFAULT_MOOD_DWELL_S
+    assert defaults[CONF_MOOD_DEAD_BAND] == DEFAULT_DEAD_BAND
+    assert defaults[CONF_MOOD_DWELL_S] == DEFAULT_DWELL_S
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**defaults, CONF_MOOD_DEAD_BAND: 0.2, CONF_MOOD_DWELL_S: 3.0}
     )
