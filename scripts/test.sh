@@ -24,7 +24,7 @@
 # empty suite here always means a broken path or a broken conftest, never "nothing to test".
 # After the totals, the skipped tests are listed grouped by reason (count, suite, reason), read from each
 # suite's junit report before the reports are removed.
-# Needs: root to apt-get install ffmpeg, socat, fluidsynth and fluid-soundfont-gm when missing (otherwise install them yourself), and access
+# Needs: root to apt-get install ffmpeg, socat, fluidsynth, fluid-soundfont-gm, snapserver and snapclient when missing (otherwise install them yourself), and access
 # to PyPI (and to deb.debian.org when no Python 3.14 is installed). Exit status: 0 only if every suite passed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -37,7 +37,7 @@ for name in "${SELECTED[@]}"; do
 done
 selected() { [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
 
-ensure_programs ffmpeg:ffmpeg ffprobe:ffmpeg socat:socat fluidsynth:fluidsynth
+ensure_programs ffmpeg:ffmpeg ffprobe:ffmpeg socat:socat fluidsynth:fluidsynth snapserver:snapserver snapclient:snapclient
 # The loaders' tests render MIDI with the General MIDI soundfont the training renders use.
 ensure_files /usr/share/sounds/sf2/FluidR3_GM.sf2:fluid-soundfont-gm
 
