@@ -7,6 +7,7 @@ overflows, 65 dimensions, out-of-range integers, millions of empty nodes.
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Iterable, Sequence
 
@@ -187,3 +188,59 @@ def mood_model(
         padding=graph_padding,
     )
     return model(body, mood_metadata(extractor_version) if metadata is None else metadata)
+
+
+def linear_mood_model(
+    metadata: dict[str, str], *, sequence_length: int, with_loudness: bool, loudness_gain: float
+) -> bytes:
+    """A small working mood model: valence and arousal are tanh of the time-averaged features
+    projected on fixed weights; with ``with_loudness`` (format 2) the mean frame level times
+    ``loudness_gain`` is added before the tanh, so a level change shows in both readings."""
+    n_features = 68
+    weights = {
+        target: [0.02 * math.sin(phase * (k + 1)) for k in range(n_features)]
+        for target, phase in (("valence", 0.7), ("arousal", 1.3))
+    }
+    initializers = [
+        tensor(f"w_{target}", [n_features, 1], floats=values) for target, values in weights.items()
+    ]
+    nodes = []
+    for target in weights:
+        nodes += [
+            node("MatMul", ["features", f"w_{target}"], [f"{target}_frames"]),
+            node(
+                "ReduceMean",
+                [f"{target}_frames"],
+                [f"{target}_mean"],
+                attribute_ints("axes", [1]),
+                attribute_int("keepdims", 0),
+            ),
+        ]
+    inputs = [value_info("features", ["batch", sequence_length, n_features])]
+    if with_loudness:
+        inputs.append(value_info("loudness", ["batch", sequence_length]))
+        initializers.append(tensor("loudness_gain", [1], floats=[loudness_gain]))
+        nodes += [
+            node(
+                "ReduceMean",
+                ["loudness"],
+                ["level_mean"],
+                attribute_ints("axes", [1]),
+                attribute_int("keepdims", 1),
+            ),
+            node("Mul", ["level_mean", "loudness_gain"], ["level_term"]),
+        ]
+        for target in weights:
+            nodes.append(node("Add", [f"{target}_mean", "level_term"], [f"{target}_sum"]))
+    else:
+        for target in weights:
+            nodes.append(node("Identity", [f"{target}_mean"], [f"{target}_sum"]))
+    for target in weights:
+        nodes.append(node("Tanh", [f"{target}_sum"], [target]))
+    body = graph(
+        nodes,
+        initializers,
+        inputs,
+        [value_info("valence", ["batch", 1]), value_info("arousal", ["batch", 1])],
+    )
+    return model(body, metadata)

@@ -11,8 +11,6 @@ from music_mood_core.audio import decode_file
 from music_mood_core.features import (
     EXTRACTOR_VERSION,
     FEATURE_NAMES,
-    N_FEATURES,
-    NORMALISATION_EXCERPT,
     ExcerptStream,
     FrameGrid,
     SignalTooShortError,
@@ -25,6 +23,7 @@ from music_mood_core.features import (
     level_dbfs,
     whole_signal_normalisation,
 )
+from music_mood_core.model_contract import N_FEATURES, NORMALISATION_EXCERPT
 from numpy.typing import NDArray
 
 from tests.conftest import EMOMUSIC_DIR, LIBROSA_CC_DIR, require_data

@@ -20,13 +20,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .blas import single_threaded_blas
+from .model_contract import DEFAULT_HOP_S, DEFAULT_SEQUENCE_LENGTH, N_FEATURES
 
 EXTRACTOR_VERSION: Final = "pyAudioAnalysis-0.3.14/1"
 N_BASE_FEATURES: Final = 34
-N_FEATURES: Final = 68
-NORMALISATION_EXCERPT: Final = "excerpt"
-DEFAULT_SEQUENCE_LENGTH: Final = 60
-DEFAULT_HOP_S: Final = 0.5
 SILENCE_FLOOR_DBFS: Final = -120.0
 # Floor of the per-frame levels a model sees: quieter frames are silence for the purpose of mood,
 # and a fixed floor keeps digital silence from becoming -inf (or a huge outlier) in the input.

@@ -33,6 +33,18 @@ from .model_bounds import (
     frame_range_problem,
     metadata_problem,
 )
+from .model_contract import (
+    FEATURES_INPUT,
+    FORMAT_FEATURES,
+    FORMAT_LOUDNESS,
+    LOUDNESS_INPUT,
+    METADATA_PREFIX,
+    N_FEATURES,
+    NORMALISATION_EXCERPT,
+    OUTPUT_NAMES,
+    REQUIRED_METADATA,
+    SUPPORTED_FORMATS,
+)
 from .onnx_cost import ResourceLimitError
 from .onnx_numpy import (
     MAX_OPSET,
@@ -72,32 +84,12 @@ DEFAULT_MODEL_ID: Final = "default"
 USER_MODEL_PREFIX: Final = "user/"
 MODEL_SUFFIX: Final = ".onnx"
 
-INPUT_NAME: Final = "features"
-# Format 2 adds the raw per-frame levels (features.frame_levels_dbfs) as a second input.
-LOUDNESS_INPUT_NAME: Final = "loudness"
-OUTPUT_NAMES: Final = ("valence", "arousal")
-N_FEATURES: Final = 68
-MODEL_FORMAT: Final = "1"
-LOUDNESS_MODEL_FORMAT: Final = "2"
-SUPPORTED_FORMATS: Final = (MODEL_FORMAT, LOUDNESS_MODEL_FORMAT)
-NORMALISATION: Final = "excerpt"
 MIN_SAMPLE_RATE: Final = 8000
 MAX_SAMPLE_RATE: Final = 48000
 MIN_IR_VERSION: Final = 3
 MAX_IR_VERSION: Final = 14
 # Music mood models are about 1 MiB; a much larger file is a wrong choice, not worth the memory.
 MAX_MODEL_BYTES: Final = 64 * 1024 * 1024
-_META: Final = "music_mood."
-_REQUIRED_METADATA: Final = (
-    "format",
-    "feature_extractor_version",
-    "sample_rate",
-    "window_s",
-    "step_s",
-    "sequence_length",
-    "hop_s",
-    "normalisation",
-)
 
 
 class ModelError(Exception):
@@ -123,12 +115,12 @@ class ModelInfo:
     training_data: str
     scores: dict[str, Any]
     metadata: Mapping[str, str]
-    model_format: str = MODEL_FORMAT
+    model_format: str = FORMAT_FEATURES
 
     @property
     def needs_loudness(self) -> bool:
         """Format 2: every prediction also takes the excerpt's raw frame levels."""
-        return self.model_format == LOUDNESS_MODEL_FORMAT
+        return self.model_format == FORMAT_LOUDNESS
 
     def excerpt_stream(self) -> ExcerptStream:
         """A fresh excerpt stream on this model's frame grid, excerpt length and hop."""
@@ -339,11 +331,11 @@ def _validate_metadata(path: Path, model: Model) -> ModelInfo:
     too_large = metadata_problem(meta)
     if too_large is not None:
         raise ModelError("exceeds_limits", f"{path.name}: {too_large}")
-    missing = [key for key in _REQUIRED_METADATA if _META + key not in meta]
+    missing = [key for key in REQUIRED_METADATA if METADATA_PREFIX + key not in meta]
     if missing:
         raise ModelError(
             "incompatible_metadata",
-            f"{path.name} lacks the metadata {', '.join(_META + k for k in missing)}: "
+            f"{path.name} lacks the metadata {', '.join(METADATA_PREFIX + k for k in missing)}: "
             "it was not exported for Music Mood",
         )
 
@@ -351,40 +343,40 @@ def _validate_metadata(path: Path, model: Model) -> ModelInfo:
         return ModelError("incompatible_metadata", f"{path.name}: {problem}")
 
     def number(key: str) -> float:
-        text = meta[_META + key]
+        text = meta[METADATA_PREFIX + key]
         if len(text) > MAX_NUMBER_CHARS:
-            raise fail(f"{_META}{key} is longer than {MAX_NUMBER_CHARS} characters")
+            raise fail(f"{METADATA_PREFIX}{key} is longer than {MAX_NUMBER_CHARS} characters")
         try:
             value = float(text)
         except ValueError:
-            raise fail(f"{_META}{key} is {text!r}, not a number") from None
+            raise fail(f"{METADATA_PREFIX}{key} is {text!r}, not a number") from None
         if not math.isfinite(value) or value <= 0:
-            raise fail(f"{_META}{key} is {text!r}; it must be positive")
+            raise fail(f"{METADATA_PREFIX}{key} is {text!r}; it must be positive")
         return value
 
     def integer(key: str) -> int:
-        text = meta[_META + key]
+        text = meta[METADATA_PREFIX + key]
         if len(text) > MAX_NUMBER_CHARS:
-            raise fail(f"{_META}{key} is longer than {MAX_NUMBER_CHARS} characters")
+            raise fail(f"{METADATA_PREFIX}{key} is longer than {MAX_NUMBER_CHARS} characters")
         try:
             return int(text)
         except ValueError:
-            raise fail(f"{_META}{key} is {text!r}, not a whole number") from None
+            raise fail(f"{METADATA_PREFIX}{key} is {text!r}, not a whole number") from None
 
-    model_format = meta[_META + "format"]
+    model_format = meta[METADATA_PREFIX + "format"]
     if model_format not in SUPPORTED_FORMATS:
         raise fail(
             f"model format {model_format!r}; this version reads formats "
             f"{', '.join(repr(f) for f in SUPPORTED_FORMATS)}"
         )
-    version = meta[_META + "feature_extractor_version"]
+    version = meta[METADATA_PREFIX + "feature_extractor_version"]
     if version != EXTRACTOR_VERSION:
         raise fail(
             f"trained on features {version!r}, but this version extracts {EXTRACTOR_VERSION!r}"
         )
-    normalisation = meta[_META + "normalisation"]
-    if normalisation != NORMALISATION:
-        raise fail(f"normalisation {normalisation!r}; only {NORMALISATION!r} is supported")
+    normalisation = meta[METADATA_PREFIX + "normalisation"]
+    if normalisation != NORMALISATION_EXCERPT:
+        raise fail(f"normalisation {normalisation!r}; only {NORMALISATION_EXCERPT!r} is supported")
     sample_rate = integer("sample_rate")
     if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
         raise fail(
@@ -402,9 +394,9 @@ def _validate_metadata(path: Path, model: Model) -> ModelInfo:
     if out_of_range is not None:
         raise fail(out_of_range)
     try:
-        scores = bounded_json_object(meta.get(_META + "scores", "{}"))
+        scores = bounded_json_object(meta.get(METADATA_PREFIX + "scores", "{}"))
     except ValueError as err:
-        raise fail(f"{_META}scores {err}") from None
+        raise fail(f"{METADATA_PREFIX}scores {err}") from None
     return ModelInfo(
         path=path,
         sample_rate=sample_rate,
@@ -414,8 +406,8 @@ def _validate_metadata(path: Path, model: Model) -> ModelInfo:
         hop_s=hop_s,
         feature_extractor_version=version,
         normalisation=normalisation,
-        description=meta.get(_META + "description", ""),
-        training_data=meta.get(_META + "training_data", ""),
+        description=meta.get(METADATA_PREFIX + "description", ""),
+        training_data=meta.get(METADATA_PREFIX + "training_data", ""),
         scores=scores,
         metadata=MappingProxyType(dict(meta)),
         model_format=model_format,
@@ -429,7 +421,7 @@ def _validate_signature(path: Path, model: Model, info: ModelInfo) -> None:
     def fail(problem: str) -> ModelError:
         return ModelError("bad_signature", f"{path.name}: {problem}")
 
-    expected_inputs = [INPUT_NAME, LOUDNESS_INPUT_NAME] if info.needs_loudness else [INPUT_NAME]
+    expected_inputs = [FEATURES_INPUT, LOUDNESS_INPUT] if info.needs_loudness else [FEATURES_INPUT]
     if [i.name for i in inputs] != expected_inputs:
         raise fail(
             f"format {info.model_format} expects the inputs {expected_inputs}, "
@@ -445,7 +437,7 @@ def _validate_signature(path: Path, model: Model, info: ModelInfo) -> None:
             and loudness_shape[1] != info.sequence_length
         ):
             raise fail(
-                f"input {LOUDNESS_INPUT_NAME!r} takes {loudness_shape[1]} frames, "
+                f"input {LOUDNESS_INPUT!r} takes {loudness_shape[1]} frames, "
                 f"but the sequence length is {info.sequence_length}"
             )
     shape = inputs[0].shape
@@ -453,7 +445,7 @@ def _validate_signature(path: Path, model: Model, info: ModelInfo) -> None:
         raise ModelError(
             "incompatible_metadata",
             f"{path.name}: metadata says sequence length {info.sequence_length}, "
-            f"but input {INPUT_NAME!r} takes {shape[1]} frames",
+            f"but input {FEATURES_INPUT!r} takes {shape[1]} frames",
         )
     outputs = {o.name: o for o in graph.outputs}
     absent = [name for name in OUTPUT_NAMES if name not in outputs]
@@ -484,9 +476,9 @@ def _check_tensor(value: ValueInfo, expected: tuple[int | None, ...], fail: Any)
 def _feeds(
     features: NDArray[np.float32], loudness: NDArray[np.float32] | None
 ) -> dict[str, NDArray[np.float32]]:
-    feeds = {INPUT_NAME: features}
+    feeds = {FEATURES_INPUT: features}
     if loudness is not None:
-        feeds[LOUDNESS_INPUT_NAME] = loudness
+        feeds[LOUDNESS_INPUT] = loudness
     return feeds
 
 
