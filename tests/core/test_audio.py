@@ -15,7 +15,7 @@ from music_mood_core.audio import (
     validate_source,
 )
 
-from tests.conftest import EMOMUSIC_DIR, LIBROSA_CC_DIR, needs_data
+from tests.data_paths import EMOMUSIC_DIR, LIBROSA_CC_DIR, needs_data
 
 CLIP = EMOMUSIC_DIR / "clips_45s" / "2.mp3"
 CC_CLIP = LIBROSA_CC_DIR / "Kevin_MacLeod_-_Vibe_Ace.ogg"

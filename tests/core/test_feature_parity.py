@@ -28,7 +28,7 @@ from music_mood_core.features import (  # noqa: E402
     whole_signal_normalisation,
 )
 
-from tests.conftest import EMOMUSIC_DIR, LIBROSA_CC_DIR, require_data  # noqa: E402
+from tests.data_paths import EMOMUSIC_DIR, LIBROSA_CC_DIR, require_data  # noqa: E402
 
 # Absolute 1e-11 covers values that are ~0 (deltas, flux); relative 1e-9 everything else.
 RTOL = 1e-9

@@ -26,7 +26,7 @@ from music_mood_core.features import (
 from music_mood_core.model_contract import N_FEATURES, NORMALISATION_EXCERPT
 from numpy.typing import NDArray
 
-from tests.conftest import EMOMUSIC_DIR, LIBROSA_CC_DIR, require_data
+from tests.data_paths import EMOMUSIC_DIR, LIBROSA_CC_DIR, require_data
 
 SAMPLE_RATES = (22050, 44100)
 # Streaming and offline run the same arithmetic on the same samples; only BLAS blocking of the

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,14 +13,10 @@ import pytest
 from homeassistant.core import HomeAssistant
 
 import custom_components.music_mood as music_mood
-from tests.conftest import LIBROSA_CC_DIR, require_data
+from tests.data_paths import require_data
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURE_MODELS = REPO_ROOT / "tests" / "fixtures" / "models"
-TEST_MODEL = "tiny.onnx"
-TEST_MODEL_ID = f"user/{TEST_MODEL}"
-CLIP = LIBROSA_CC_DIR / "Kevin_MacLeod_-_Vibe_Ace.ogg"
-STREAM_SERVER = Path(__file__).with_name("stream_server.py")
+from .assets import CLIP, FIXTURE_MODELS, STREAM_SERVER, TEST_MODEL
+from .processes import ffmpeg_children, free_port
 
 
 @pytest.fixture
@@ -105,12 +97,6 @@ def media_dir(hass: HomeAssistant, tmp_path: Path, clips: dict[str, Path]) -> Pa
     return media
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class StreamServer:
     """The HTTP audio server as a child process that a test may kill and start again."""
 
@@ -154,40 +140,6 @@ def stream_server(socket_enabled: None) -> Iterator[Callable[..., StreamServer]]
     yield start
     for server in servers:
         server.stop()
-
-
-async def wait_for(
-    condition: Callable[[], bool], timeout_s: float = 15.0, what: str = "condition"
-) -> None:
-    """Real-time wait (audio arrives in real time); polls without blocking the event loop."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-def ffmpeg_children() -> list[int]:
-    """Live (or zombie) ffmpeg processes whose parent is this test process."""
-    children = []
-    me = os.getpid()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[1]) == me and name == "ffmpeg":
-            children.append(int(entry.name))
-    return children
-
-
-def pid_alive(pid: int) -> bool:
-    """True for a running or zombie (unreaped) process."""
-    return Path(f"/proc/{pid}").exists()
 
 
 @pytest.fixture

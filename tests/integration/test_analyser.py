@@ -15,7 +15,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.music_mood as music_mood
 from custom_components.music_mood.const import (
-    CONF_ENTRY_KIND,
     CONF_LOOP_FILE,
     CONF_MODEL,
     CONF_SILENCE_DURATION_S,
@@ -24,39 +23,13 @@ from custom_components.music_mood.const import (
     CONF_SOURCE,
     CONF_SOURCE_TYPE,
     DOMAIN,
-    ENTRY_KIND_ANALYSER,
     SOURCE_TYPE_FFMPEG,
 )
 from custom_components.music_mood.pipeline import PipelineStatus
 
-from .conftest import TEST_MODEL_ID, ffmpeg_children, pid_alive, wait_for
-
-
-def analyser_entry(
-    source: str,
-    *,
-    model: str = TEST_MODEL_ID,
-    source_type: str = SOURCE_TYPE_FFMPEG,
-    **options: object,
-) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Living room",
-        unique_id=f"{source_type}:{source}",
-        data={
-            CONF_ENTRY_KIND: ENTRY_KIND_ANALYSER,
-            CONF_SOURCE_TYPE: source_type,
-            CONF_SOURCE: source,
-            CONF_MODEL: model,
-        },
-        options={
-            CONF_SMOOTHING_S: 1.0,
-            CONF_SILENCE_THRESHOLD_DB: -50.0,
-            CONF_SILENCE_DURATION_S: 1.0,
-            CONF_LOOP_FILE: False,
-        }
-        | options,
-    )
+from .assets import TEST_MODEL_ID
+from .entries import analyser_entry
+from .processes import ffmpeg_children, pid_alive, wait_for
 
 
 async def test_file_source_feeds_sensors(

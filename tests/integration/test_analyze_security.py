@@ -28,7 +28,8 @@ from custom_components.music_mood.const import DOMAIN
 from custom_components.music_mood.music_mood_core.audio import BYTES_PER_SAMPLE
 from custom_components.music_mood.music_mood_core.model import load_model
 
-from .conftest import TEST_MODEL_ID, ffmpeg_children, free_port
+from .assets import TEST_MODEL_ID
+from .processes import ffmpeg_children, free_port
 
 # What one analyze call may add to the Python heap, whatever the input. The decode the action used
 # to keep in memory is 2.6 MB per minute of audio at 22.05 kHz: 476 MB for the 3-hour file below.

@@ -6,49 +6,17 @@ import logging
 from pathlib import Path
 
 import pytest
-from homeassistant.components.camera import DOMAIN as CAMERA_DOMAIN
-from homeassistant.components.camera import Camera, CameraEntityFeature
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import setup_test_component_platform
 
 from custom_components.music_mood.const import SOURCE_TYPE_CAMERA
 
-from .conftest import wait_for
-from .test_analyser import analyser_entry
+from .camera import StreamCamera, async_setup_camera
+from .entries import analyser_entry
+from .processes import wait_for
 
 VALENCE = "sensor.living_room_valence"
 STATUS = "sensor.living_room_analyser_status"
-
-
-class StreamCamera(Camera):
-    """A camera whose stream is whatever URL the test gives it (None: no stream yet)."""
-
-    _attr_supported_features = CameraEntityFeature.STREAM
-
-    def __init__(self, name: str, url: str | None) -> None:
-        super().__init__()
-        self._attr_name = name
-        self._attr_unique_id = f"test_camera_{name.lower()}"
-        self.url = url
-
-    async def stream_source(self) -> str | None:
-        return self.url
-
-    async def async_camera_image(
-        self, width: int | None = None, height: int | None = None
-    ) -> bytes | None:
-        return None
-
-
-async def _async_setup_camera(hass: HomeAssistant, camera: StreamCamera) -> str:
-    setup_test_component_platform(hass, CAMERA_DOMAIN, [camera])
-    assert await async_setup_component(hass, CAMERA_DOMAIN, {CAMERA_DOMAIN: {"platform": "test"}})
-    await hass.async_block_till_done()
-    assert camera.entity_id is not None
-    assert hass.states.get(camera.entity_id) is not None
-    return camera.entity_id
 
 
 def _available(hass: HomeAssistant) -> bool:
@@ -59,7 +27,7 @@ async def test_camera_stream_feeds_sensors(
     hass: HomeAssistant, media_dir: Path, stream_server, no_ffmpeg_left: None
 ) -> None:
     server = stream_server(media_dir / "short.wav", pace=True, loop=True)
-    camera_id = await _async_setup_camera(hass, StreamCamera("Porch", server.url))
+    camera_id = await async_setup_camera(hass, StreamCamera("Porch", server.url))
     entry = analyser_entry(camera_id, source_type=SOURCE_TYPE_CAMERA)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -83,7 +51,7 @@ async def test_camera_without_stream_source_waits_for_one(
     no_ffmpeg_left: None,
 ) -> None:
     camera = StreamCamera("Porch", None)
-    camera_id = await _async_setup_camera(hass, camera)
+    camera_id = await async_setup_camera(hass, camera)
     entry = analyser_entry(camera_id, source_type=SOURCE_TYPE_CAMERA)
     entry.add_to_hass(hass)
     caplog.set_level(logging.INFO, logger="custom_components.music_mood")

@@ -7,8 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
-from homeassistant.const import CONF_NAME
+from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
@@ -28,24 +27,9 @@ from custom_components.music_mood.const import (
     SOURCE_TYPE_MEDIA_PLAYER,
 )
 
-from .conftest import FIXTURE_MODELS, TEST_MODEL_ID, free_port
-
-
-async def _start_analyser_flow(
-    hass: HomeAssistant, *, source_type: str = SOURCE_TYPE_FFMPEG, model: str = TEST_MODEL_ID
-) -> dict:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["analyser", "serial_strip"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "analyser"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "analyser"
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_NAME: "Kitchen", CONF_SOURCE_TYPE: source_type, CONF_MODEL: model},
-    )
+from .assets import FIXTURE_MODELS, TEST_MODEL_ID
+from .flows import start_analyser_flow
+from .processes import free_port
 
 
 async def _start_reconfigure(hass: HomeAssistant, entry_id: str) -> dict:
@@ -55,7 +39,7 @@ async def _start_reconfigure(hass: HomeAssistant, entry_id: str) -> dict:
 
 
 async def test_file_source_creates_entry(hass: HomeAssistant, media_dir: Path) -> None:
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "source"
     source = str(media_dir / "short.wav")
@@ -77,7 +61,7 @@ async def test_file_source_creates_entry(hass: HomeAssistant, media_dir: Path) -
     assert await hass.config_entries.async_unload(entry.entry_id)
 
     # The same source again is a duplicate.
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: source}
     )
@@ -90,7 +74,7 @@ async def test_http_source_with_credentials_is_one_source(
 ) -> None:
     server = stream_server(media_dir / "short.wav", pace=False, loop=False)
     source = server.url.replace("http://", "http://listener:s3cret@")
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: source}
     )
@@ -101,7 +85,7 @@ async def test_http_source_with_credentials_is_one_source(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
     other_password = server.url.replace("http://", "http://listener:other@")
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: other_password}
     )
@@ -129,7 +113,7 @@ async def test_source_errors(
     hass: HomeAssistant, media_dir: Path, make_source, error: str, socket_enabled
 ) -> None:
     (media_dir / "not_audio.wav").write_text("this is text, not audio")
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: make_source(media_dir)}
     )
@@ -157,7 +141,7 @@ async def test_invalid_model(
     hass: HomeAssistant, media_dir: Path, fixture: str, reason: str
 ) -> None:
     shutil.copy(FIXTURE_MODELS / fixture, Path(hass.config.path("music_mood")) / "broken.onnx")
-    result = await _start_analyser_flow(hass, model="user/broken.onnx")
+    result = await start_analyser_flow(hass, model="user/broken.onnx")
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "analyser"
     assert result["errors"] == {CONF_MODEL: "invalid_model"}
@@ -165,7 +149,7 @@ async def test_invalid_model(
 
 
 async def test_media_player_source(hass: HomeAssistant, media_dir: Path) -> None:
-    result = await _start_analyser_flow(hass, source_type=SOURCE_TYPE_MEDIA_PLAYER)
+    result = await start_analyser_flow(hass, source_type=SOURCE_TYPE_MEDIA_PLAYER)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: "media_player.nowhere"}
     )
@@ -181,7 +165,7 @@ async def test_media_player_source(hass: HomeAssistant, media_dir: Path) -> None
 
 
 async def test_options_flow_reloads_with_new_settings(hass: HomeAssistant, media_dir: Path) -> None:
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: str(media_dir / "short.wav")}
     )
@@ -221,7 +205,7 @@ async def test_reconfigure_changes_source_and_model(hass: HomeAssistant, media_d
     )
     created = []
     for clip in ("short.wav", "music_then_silence.wav"):
-        result = await _start_analyser_flow(hass)
+        result = await start_analyser_flow(hass)
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_SOURCE: str(media_dir / clip)}
         )

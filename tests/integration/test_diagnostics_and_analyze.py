@@ -22,8 +22,9 @@ from custom_components.music_mood.music_mood_core.features import (
 )
 from custom_components.music_mood.music_mood_core.model import BUNDLED_MODEL_PATH, load_model
 
-from .conftest import TEST_MODEL, TEST_MODEL_ID, wait_for
-from .test_analyser import analyser_entry
+from .assets import TEST_MODEL, TEST_MODEL_ID
+from .entries import analyser_entry
+from .processes import wait_for
 
 
 async def test_diagnostics_redact_credentials(

@@ -7,69 +7,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import serial
 from homeassistant.components.light import ATTR_BRIGHTNESS, ATTR_RGB_COLOR, ColorMode
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.music_mood.const import (
-    CONF_BAUDRATE,
-    CONF_ENTRY_KIND,
-    CONF_KEEPALIVE_S,
-    CONF_LED_COUNT,
-    CONF_PORT,
-    CONF_PROTOCOL,
-    DOMAIN,
-    ENTRY_KIND_SERIAL_STRIP,
-)
-from tests.serial_pty import SocatPair, device_directory, running
+from tests.serial_pty import device_directory, running
+
+from .entries import STRIP_KEEPALIVE_S as KEEPALIVE_S
+from .entries import strip_entry
+from .serial_strip import ConnectedSocatPair, adalight_frames
 
 LIGHT = "light.desk_strip_led_strip"
-KEEPALIVE_S = 2.0
-
-
-class ConnectedSocatPair(SocatPair):
-    """A socat pair whose peer end stays open from start to stop: nothing sent is lost."""
-
-    def __init__(self, directory: Path) -> None:
-        super().__init__(directory)
-        self.peer: serial.Serial | None = None
-
-    def start(self) -> None:
-        super().start()
-        self.peer = self.open_peer(timeout=0.2)
-
-    def stop(self) -> None:
-        if self.peer is not None:
-            self.peer.close()
-            self.peer = None
-        super().stop()
-
-    def read_all(self) -> bytes:
-        """Everything that has arrived at the peer until the line goes quiet."""
-        assert self.peer is not None
-        data = b""
-        while chunk := self.peer.read(4096):
-            data += chunk
-        return data
-
-
-def adalight_frames(data: bytes) -> list[bytes]:
-    """Split a byte stream into Adalight frames, checking every header's checksum."""
-    frames = []
-    position = data.find(b"Ada")
-    while position != -1 and position + 6 <= len(data):
-        high, low, checksum = data[position + 3], data[position + 4], data[position + 5]
-        assert checksum == high ^ low ^ 0x55
-        end = position + 6 + 3 * ((high << 8 | low) + 1)
-        assert end <= len(data), "truncated frame"
-        frames.append(data[position:end])
-        position = data.find(b"Ada", end)
-    return frames
 
 
 @pytest.fixture
@@ -80,22 +32,6 @@ def device_dir() -> Iterator[Path]:
 @pytest.fixture
 def socat_pair(device_dir: Path) -> Iterator[ConnectedSocatPair]:
     yield from running(ConnectedSocatPair(device_dir))
-
-
-def strip_entry(port: str, led_count: int = 3, protocol: str = "adalight") -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Desk strip",
-        unique_id=port,
-        data={
-            CONF_ENTRY_KIND: ENTRY_KIND_SERIAL_STRIP,
-            CONF_PORT: port,
-            CONF_BAUDRATE: 115200,
-            CONF_LED_COUNT: led_count,
-            CONF_PROTOCOL: protocol,
-        },
-        options={CONF_KEEPALIVE_S: KEEPALIVE_S},
-    )
 
 
 async def _turn_on(hass: HomeAssistant, **data: object) -> None:
@@ -243,7 +179,7 @@ async def test_mood_lighting_drives_the_strip_like_any_light(
         MoodLightingSettings,
     )
 
-    from .test_mood_lighting import Clock, FakeMoodSource, Reading
+    from .mood_fakes import Clock, FakeMoodSource, Reading
 
     entry = strip_entry(str(socat_pair.strip_path))
     entry.add_to_hass(hass)

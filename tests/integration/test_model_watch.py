@@ -16,8 +16,9 @@ from homeassistant.helpers import issue_registry as ir
 from custom_components.music_mood.const import DOMAIN
 from custom_components.music_mood.music_mood_core.model import BUNDLED_MODEL_PATH, load_model
 
-from .conftest import FIXTURE_MODELS, TEST_MODEL, ffmpeg_children, wait_for
-from .test_analyser import analyser_entry
+from .assets import FIXTURE_MODELS, TEST_MODEL
+from .entries import analyser_entry
+from .processes import ffmpeg_children, wait_for
 
 VALENCE = "sensor.living_room_valence"
 STATUS = "sensor.living_room_analyser_status"

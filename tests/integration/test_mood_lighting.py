@@ -11,8 +11,6 @@ from __future__ import annotations
 import inspect
 import itertools
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -44,57 +42,13 @@ from custom_components.music_mood.const import (
 )
 from custom_components.music_mood.mood_lighting import MoodLightingDriver, MoodLightingSettings
 from custom_components.music_mood.music_mood_core.colour import DEFAULT_DRIFT_INTERVAL_S
-from custom_components.music_mood.music_mood_core.mood import MOOD_NONE, quadrant
+
+from .mood_fakes import HOP_S, Clock, FakeMoodSource, Reading
 
 COLOUR = "light.colour_bulb"
 WHITE = "light.white_tone_bulb"
 DIMMER = "light.dimmer"
 SWITCHED = "light.plain_switch"
-HOP_S = 0.5
-
-
-@dataclass(frozen=True)
-class Reading:
-    valence: float
-    arousal: float
-    playing: bool = True
-    # The mood label; by default the plain quadrant (the tracker's dead band is tested in core).
-    mood: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.mood:
-            label = quadrant(self.valence, self.arousal) if self.playing else MOOD_NONE
-            object.__setattr__(self, "mood", label)
-
-
-class FakeMoodSource:
-    """Implements the `MoodSource` protocol; the test pushes readings into it."""
-
-    def __init__(self) -> None:
-        self.reading: Reading | None = None
-        self.available = True
-        self.hop_seconds = HOP_S
-        self.listeners: list[Callable[[], None]] = []
-
-    def async_add_listener(self, update_callback: Callable[[], None]) -> Callable[[], None]:
-        self.listeners.append(update_callback)
-        return lambda: self.listeners.remove(update_callback)
-
-    def push(self, reading: Reading | None) -> None:
-        self.reading = reading
-        for listener in list(self.listeners):
-            listener()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def next_hop(self) -> None:
-        self.now += HOP_S
 
 
 @pytest.fixture
@@ -496,8 +450,8 @@ async def test_demo_light_gets_few_commands_for_a_drift_and_shows_a_new_mood_at_
 async def test_real_pipeline_on_real_audio_colours_a_light(
     hass: HomeAssistant, media_dir: Path, no_ffmpeg_left: None
 ) -> None:
-    from .conftest import wait_for
-    from .test_analyser import analyser_entry
+    from .entries import analyser_entry
+    from .processes import wait_for
 
     hass.states.async_set(
         COLOUR, STATE_OFF, {"supported_color_modes": [ColorMode.RGB], "supported_features": 0}

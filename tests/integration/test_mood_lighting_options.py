@@ -38,7 +38,7 @@ from custom_components.music_mood.music_mood_core.colour import (
 )
 from custom_components.music_mood.music_mood_core.mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S
 
-from .test_analyser import analyser_entry
+from .entries import analyser_entry
 
 USER_INPUT = {
     CONF_MOOD_LIGHTS: ["light.sofa", "light.desk_strip_led_strip"],

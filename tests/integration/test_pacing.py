@@ -11,8 +11,8 @@ from custom_components.music_mood.const import SOURCE_TYPE_MEDIA_PLAYER
 from custom_components.music_mood.music_mood_core.audio import BYTES_PER_SAMPLE
 from custom_components.music_mood.pipeline import BUFFERED_HOPS, MoodPipeline
 
-from .conftest import wait_for
-from .test_analyser import analyser_entry
+from .entries import analyser_entry
+from .processes import wait_for
 
 # Linux's default pipe capacity: the most one read of ffmpeg's stdout returns.
 PIPE_CAPACITY = 64 * 1024

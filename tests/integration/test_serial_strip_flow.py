@@ -28,8 +28,9 @@ from custom_components.music_mood.const import (
 )
 from tests.serial_pty import device_directory, running
 
-from .conftest import wait_for
-from .test_light_strip import ConnectedSocatPair, adalight_frames, strip_entry
+from .entries import strip_entry
+from .processes import wait_for
+from .serial_strip import ConnectedSocatPair, adalight_frames
 
 
 @pytest.fixture

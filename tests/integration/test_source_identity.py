@@ -18,8 +18,8 @@ from custom_components.music_mood.const import (
 )
 from custom_components.music_mood.source_identity import canonical_source, source_unique_id
 
-from .test_analyser import analyser_entry
-from .test_config_flow import _start_analyser_flow
+from .entries import analyser_entry
+from .flows import start_analyser_flow
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ async def test_the_same_file_cannot_be_added_twice(
     hass: HomeAssistant, media_dir: Path, respell
 ) -> None:
     clip = media_dir / "short.wav"
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: str(clip)}
     )
@@ -123,7 +123,7 @@ async def test_the_same_file_cannot_be_added_twice(
     entry = result["result"]
     await hass.async_block_till_done()
 
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: respell(clip)}
     )
@@ -136,7 +136,7 @@ async def test_the_same_stream_cannot_be_added_twice(
     hass: HomeAssistant, media_dir: Path, stream_server
 ) -> None:
     server = stream_server(media_dir / "short.wav", pace=False, loop=True)
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: server.url}
     )
@@ -144,7 +144,7 @@ async def test_the_same_stream_cannot_be_added_twice(
     entry = result["result"]
     await hass.async_block_till_done()
     respelled = server.url.replace("http://127.0.0.1", "HTTP://dj:s3cret@127.0.0.1") + "/#x"
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: respelled}
     )
@@ -166,7 +166,7 @@ async def test_an_entry_without_unique_id_gets_the_canonical_one(
     assert await hass.config_entries.async_setup(seeded.entry_id)
     assert seeded.unique_id == f"ffmpeg:{clip}"
     for spelling in (str(clip), f"file:{clip}"):
-        result = await _start_analyser_flow(hass)
+        result = await start_analyser_flow(hass)
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_SOURCE: spelling}
         )

@@ -31,12 +31,13 @@ from custom_components.music_mood.const import (
     SOURCE_TYPE_CAMERA,
     SOURCE_TYPE_MEDIA_PLAYER,
 )
-from tests.conftest import require_data
+from tests.data_paths import require_data
 
-from .conftest import CLIP, ffmpeg_children, free_port, wait_for
-from .test_analyser import analyser_entry
-from .test_camera_source import StreamCamera, _async_setup_camera
-from .test_config_flow import _start_analyser_flow
+from .assets import CLIP
+from .camera import StreamCamera, async_setup_camera
+from .entries import analyser_entry
+from .flows import start_analyser_flow
+from .processes import ffmpeg_children, free_port, wait_for
 
 STATUS = "sensor.living_room_analyser_status"
 PLAYER = "media_player.kitchen"
@@ -75,7 +76,7 @@ def _untouched(traps: Path) -> bool:
 async def test_alsa_plugins_that_run_commands_or_write_files_are_refused_by_the_flow(
     hass: HomeAssistant, media_dir: Path, traps: Path, make_source: SourceMaker
 ) -> None:
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: make_source(traps)}
     )
@@ -111,7 +112,7 @@ async def test_listen_modes_are_refused_by_the_flow(
     hass: HomeAssistant, media_dir: Path, template: str, socket_enabled: None
 ) -> None:
     port = free_port()
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: template.format(port=port)}
     )
@@ -126,7 +127,7 @@ async def test_leading_dash_advice_works_and_relative_paths_say_why(
     hass: HomeAssistant, media_dir: Path
 ) -> None:
     shutil.copy(media_dir / "short.wav", media_dir / "-odd name.wav")
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: "-odd name.wav"}
     )
@@ -196,7 +197,7 @@ async def test_playlists_cannot_reach_outside_the_allowed_folders(
 ) -> None:
     assert not hass.config.is_allowed_path(str(outside_file))
     (media_dir / name).write_text(playlist.format(target=outside_file))
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: str(media_dir / name)}
     )
@@ -222,7 +223,7 @@ async def test_ordinary_music_files_still_play(
     hass: HomeAssistant, media_dir: Path, name: str, codec: tuple[str, ...]
 ) -> None:
     _encode(media_dir / name, *codec)
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: str(media_dir / name)}
     )
@@ -297,7 +298,7 @@ async def test_an_sdp_document_over_http_binds_no_udp_port(
     (folder / "radio.sdp").write_text(_sdp(udp_port))
     url = f"{base_url}/radio.sdp"
 
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: url})
     assert result["errors"] == {CONF_SOURCE: "cannot_connect"}
     assert "not on whitelist" in result["description_placeholders"]["detail"]
@@ -324,7 +325,7 @@ async def test_hls_radio_over_http_still_plays(
 ) -> None:
     folder, base_url = web_folder
     _encode(folder / "radio.m3u8", "-c:a", "aac", "-f", "hls", "-hls_time", "2")
-    result = await _start_analyser_flow(hass)
+    result = await start_analyser_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SOURCE: f"{base_url}/radio.m3u8"}
     )
@@ -397,7 +398,7 @@ async def test_camera_stream_source_that_is_not_a_stream_is_refused(
     fast_restarts: None,
     socket_enabled: None,
 ) -> None:
-    camera_id = await _async_setup_camera(hass, StreamCamera("Porch", make_source(traps)))
+    camera_id = await async_setup_camera(hass, StreamCamera("Porch", make_source(traps)))
     entry = analyser_entry(camera_id, source_type=SOURCE_TYPE_CAMERA)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

@@ -20,8 +20,9 @@ from custom_components.music_mood.music_mood_core.audio import decode_file
 from custom_components.music_mood.music_mood_core.features import FrameGrid, excerpt_features
 from custom_components.music_mood.music_mood_core.model import load_model
 
-from .conftest import FIXTURE_MODELS, TEST_MODEL, ffmpeg_children, pid_alive, wait_for
-from .test_analyser import analyser_entry
+from .assets import FIXTURE_MODELS, TEST_MODEL
+from .entries import analyser_entry
+from .processes import ffmpeg_children, pid_alive, wait_for
 
 VALENCE = "sensor.living_room_valence"
 

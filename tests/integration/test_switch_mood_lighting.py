@@ -12,8 +12,8 @@ from pytest_homeassistant_custom_component.common import async_mock_service, moc
 
 from custom_components.music_mood.const import CONF_LOOP_FILE, CONF_MOOD_LIGHTS
 
-from .conftest import wait_for
-from .test_analyser import analyser_entry
+from .entries import analyser_entry
+from .processes import wait_for
 
 SWITCH = "switch.living_room_mood_lighting"
 LAMP = "light.reading_lamp"

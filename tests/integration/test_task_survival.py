@@ -14,8 +14,9 @@ from custom_components.music_mood.const import DOMAIN, SOURCE_TYPE_MEDIA_PLAYER
 from custom_components.music_mood.music_mood_core.features import EXTRACTOR_VERSION
 from tests import onnx_wire as wire
 
-from .conftest import FIXTURE_MODELS, TEST_MODEL, ffmpeg_children, wait_for
-from .test_analyser import analyser_entry
+from .assets import FIXTURE_MODELS, TEST_MODEL
+from .entries import analyser_entry
+from .processes import ffmpeg_children, wait_for
 
 VALENCE = "sensor.living_room_valence"
 STATUS = "sensor.living_room_analyser_status"

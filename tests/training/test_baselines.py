@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import EMOMUSIC_DIR, REPO_ROOT, needs_data, require_data
+from tests.data_paths import EMOMUSIC_DIR, REPO_ROOT, needs_data, require_data
 from training.baselines import (
     ExpectedValueRegressor,
     SVRRegressor,

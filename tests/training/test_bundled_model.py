@@ -12,7 +12,7 @@ from music_mood_core.features import EXTRACTOR_VERSION
 from music_mood_core.model import load_model
 from music_mood_core.onnx_numpy import SUPPORTED_OPERATORS
 
-from tests.conftest import EMOMUSIC_DIR, REPO_ROOT, needs_data
+from tests.data_paths import EMOMUSIC_DIR, REPO_ROOT, needs_data
 from training.export import IR_VERSION, OPSET
 from training.predict import core_predictor, predict_file
 

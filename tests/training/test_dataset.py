@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EMOMUSIC_DIR, require_data
+from tests.data_paths import EMOMUSIC_DIR, require_data
 from training.cli import main
 from training.config import LABEL_TIMES_S
 from training.dataset import DatasetError, EmoMusicDataset

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import DATA_ROOT, require_data
+from tests.data_paths import DATA_ROOT, require_data
 from training.cli import main
 from training.dataset import DatasetError
 from training.datasets import (

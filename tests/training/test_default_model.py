@@ -16,7 +16,7 @@ from music_mood_core import features as core_features
 from music_mood_core.audio import decode_file
 from music_mood_core.model import BUNDLED_MODEL_PATH, ModelError, load_model
 
-from tests.conftest import DATA_ROOT, EMOMUSIC_DIR, require_data
+from tests.data_paths import DATA_ROOT, EMOMUSIC_DIR, require_data
 from training.excerpt_cache import cached_excerpts, compute_excerpts
 from training.export import PARITY_TOLERANCE, model_metadata
 from training.mood_loss import mood_loss

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from music_mood_core.features import EXTRACTOR_VERSION
 
-from tests.conftest import EMOMUSIC_DIR, REPO_ROOT, needs_data
+from tests.data_paths import EMOMUSIC_DIR, REPO_ROOT, needs_data
 from training.cli import main
 from training.export import run_onnxruntime
 from training.features import FeatureExtractor

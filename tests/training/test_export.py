@@ -10,7 +10,7 @@ import onnx
 import pytest
 import torch
 
-from tests.conftest import EMOMUSIC_DIR, require_data
+from tests.data_paths import EMOMUSIC_DIR, require_data
 from training.config import GRUSettings
 from training.dataset import EmoMusicDataset
 from training.export import (
