@@ -6,12 +6,37 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
 )
+
+
+class FormError(Exception):
+    """Input a form step cannot accept: shown as `error` (a translation key) on `field`."""
+
+    def __init__(self, field: str, error: str, detail: str = "") -> None:
+        super().__init__(f"{field}: {error} {detail}".strip())
+        self.field = field
+        self.error = error
+        self.detail = detail
+
+
+def abort_if_unique_id_taken(
+    flow: ConfigFlow, unique_id: str, *, reason: str, except_entry_id: str | None = None
+) -> None:
+    """Abort the flow when an entry other than `except_entry_id` (ignored ones aside) has this id.
+
+    HA's own check cannot leave out the entry being reconfigured, which keeps its id.
+    """
+    if any(
+        other.unique_id == unique_id and other.entry_id != except_entry_id
+        for other in flow._async_current_entries(include_ignore=False)
+    ):
+        raise AbortFlow(reason)
 
 
 def required_key(key: str, default: Any) -> vol.Required:
