@@ -24,6 +24,11 @@
 # empty suite here always means a broken path or a broken conftest, never "nothing to test".
 # After the totals, the skipped tests are listed grouped by reason (count, suite, reason), read from each
 # suite's junit report before the reports are removed.
+#
+# Coverage: every Home Assistant suite runs under pytest-cov (--cov=custom_components/music_mood). The
+# runs' data are combined and scripts/lib/coverage_gate.py prints a table in the summary and gates it:
+# config flows (config_flow*.py, flow_*.py) and diagnostics.py 100 %, the glue as a whole at its floor
+# (GLUE_FLOOR_PCT there); the pure core is reported. A floor not met fails the run like a failed suite.
 # Needs: root to apt-get install ffmpeg, socat, fluidsynth, fluid-soundfont-gm, snapserver and snapclient when missing (otherwise install them yourself), and access
 # to PyPI (and to deb.debian.org when no Python 3.14 is installed). Exit status: 0 only if every suite passed.
 set -euo pipefail
@@ -51,11 +56,22 @@ TOTAL_PASSED=0
 TOTAL_FAILED=0
 TOTAL_SKIPPED=0
 
-# run_suite LABEL VENV HA_VERSION [VAR=VALUE ...] -- PYTEST_ARGS...
+COVERAGE_RUNS=()
+COVERAGE_PYTHON=""
+
+# run_suite LABEL VENV HA_VERSION [--coverage] [VAR=VALUE ...] -- PYTEST_ARGS...
 run_suite() {
     local label="$1" venv="$2" ha_version="$3"
     shift 3
-    local env_vars=()
+    local env_vars=() coverage_args=()
+    if [[ "${1:-}" == "--coverage" ]]; then
+        shift
+        local coverage_file="$REPORT_DIR/coverage.${label//[^A-Za-z0-9_.-]/_}"
+        COVERAGE_RUNS+=("$coverage_file")
+        COVERAGE_PYTHON="$venv/bin/python"
+        env_vars+=("COVERAGE_FILE=$coverage_file")
+        coverage_args=(--cov=custom_components/music_mood --cov-report=)
+    fi
     while [[ $# -gt 0 && "$1" != "--" ]]; do env_vars+=("$1"); shift; done
     shift
     local junit="$REPORT_DIR/${label//[^A-Za-z0-9_.-]/_}.xml"
@@ -63,7 +79,8 @@ run_suite() {
     REPORT_PYTHON="$venv/bin/python"
     log "=== $label: Python $(python_version_of "$venv/bin/python"), Home Assistant $ha_version: pytest $* ==="
     local status=0
-    env ${env_vars[@]+"${env_vars[@]}"} "$venv/bin/python" -m pytest -q -p no:cacheprovider --junitxml="$junit" "$@" || status=$?
+    env ${env_vars[@]+"${env_vars[@]}"} "$venv/bin/python" -m pytest -q -p no:cacheprovider --junitxml="$junit" \
+        ${coverage_args[@]+"${coverage_args[@]}"} "$@" || status=$?
     local counts
     counts="$("$venv/bin/python" - "$junit" <<'PY'
 import sys, xml.etree.ElementTree as ET
@@ -100,8 +117,8 @@ fi
 if selected ha-min; then
     HA_MIN_VENV="$(ha_min_venv)"
     HA_MIN_VERSION="$(ha_version_in "$HA_MIN_VENV")"
-    run_suite "ha-min" "$HA_MIN_VENV" "$HA_MIN_VERSION" -- tests/core tests/integration
-    run_suite "ha-min, onnxruntime hidden" "$HA_MIN_VENV" "$HA_MIN_VERSION" \
+    run_suite "ha-min" "$HA_MIN_VENV" "$HA_MIN_VERSION" --coverage -- tests/core tests/integration
+    run_suite "ha-min, onnxruntime hidden" "$HA_MIN_VENV" "$HA_MIN_VERSION" --coverage \
         MUSIC_MOOD_HIDE_ONNXRUNTIME=1 -- tests/integration
 fi
 
@@ -154,12 +171,22 @@ run_fresh_install_check() {
 if selected ha-new; then
     HA_NEW_VENV="$(ha_new_venv)"
     HA_NEW_VERSION="$(ha_version_in "$HA_NEW_VENV")"
-    run_suite "ha-new" "$HA_NEW_VENV" "$HA_NEW_VERSION" -- tests/core tests/integration
+    run_suite "ha-new" "$HA_NEW_VENV" "$HA_NEW_VERSION" --coverage -- tests/core tests/integration
     run_fresh_install_check "$HA_NEW_VENV"
+fi
+
+COVERAGE_TABLE=""
+if [[ ${#COVERAGE_RUNS[@]} -gt 0 ]]; then
+    coverage_status=0
+    COVERAGE_TABLE="$("$COVERAGE_PYTHON" "$REPO_ROOT/scripts/lib/coverage_gate.py" "$REPORT_DIR/coverage.combined" \
+        "${COVERAGE_RUNS[@]}" 2>&1)" || coverage_status=$?
+    if [[ $coverage_status -eq 0 ]]; then verdict="PASS"; else verdict="FAIL (floor not met)"; FAILED=1; fi
+    SUMMARY+=("$(printf '%-28s %-74s %s' "coverage" "${COVERAGE_TABLE##*$'\n'}" "$verdict")")
 fi
 
 log "=== summary ==="
 for line in "${SUMMARY[@]}"; do printf '  %s\n' "$line" >&2; done
+if [[ -n "$COVERAGE_TABLE" ]]; then printf '%s\n' "$COVERAGE_TABLE" >&2; fi
 # One plain closing line over every suite, for readers of the log that look only at its end.
 printf 'total: %d passed, %d failed, %d skipped\n' "$TOTAL_PASSED" "$TOTAL_FAILED" "$TOTAL_SKIPPED"
 if [[ -n "$REPORT_PYTHON" ]]; then
