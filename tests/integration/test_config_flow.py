@@ -3,14 +3,17 @@ options and reconfigure."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
-from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntryState
+import voluptuous as vol
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
+from custom_components import music_mood
 from custom_components.music_mood.audio_source import SourceError, parse_ffmpeg_input
 from custom_components.music_mood.const import (
     CONF_ENTRY_KIND,
@@ -26,6 +29,8 @@ from custom_components.music_mood.const import (
     SOURCE_TYPE_FFMPEG,
     SOURCE_TYPE_MEDIA_PLAYER,
 )
+from custom_components.music_mood.flow_sources import SOURCE_TYPE_FLOWS
+from custom_components.music_mood.music_mood_core import model as model_module
 
 from .assets import FIXTURE_MODELS, TEST_MODEL_ID
 from .flows import start_analyser_flow
@@ -171,7 +176,7 @@ async def test_options_flow_reloads_with_new_settings(hass: HomeAssistant, media
     )
     entry = result["result"]
     await hass.async_block_till_done()
-    old_pipeline = entry.runtime_data.pipeline
+    old_coordinator = entry.runtime_data.coordinator
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
@@ -192,10 +197,11 @@ async def test_options_flow_reloads_with_new_settings(hass: HomeAssistant, media
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    pipeline = entry.runtime_data.pipeline
-    assert pipeline is not old_pipeline
-    assert (pipeline.settings.smoothing_s, pipeline.settings.silence_threshold_db) == (0.5, -40.0)
-    assert (pipeline.settings.silence_duration_s, pipeline.settings.loop_file) == (2.0, True)
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator is not old_coordinator
+    settings = coordinator.settings
+    assert (settings.smoothing_s, settings.silence_threshold_db) == (0.5, -40.0)
+    assert (settings.silence_duration_s, settings.loop_file) == (2.0, True)
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -244,7 +250,7 @@ async def test_reconfigure_changes_source_and_model(hass: HomeAssistant, media_d
     assert entry.data[CONF_SOURCE] == str(media_dir / "copy.wav")
     assert entry.data[CONF_MODEL] == "user/ensemble.onnx"
     assert entry.unique_id == f"ffmpeg:{media_dir / 'copy.wav'}"
-    assert entry.runtime_data.pipeline.model_id == "user/ensemble.onnx"
+    assert entry.runtime_data.coordinator.models.model_id == "user/ensemble.onnx"
     for each in created:
         assert await hass.config_entries.async_unload(each.entry_id)
 
@@ -262,3 +268,91 @@ async def test_capture_devices_become_ffmpeg_input_formats(hass: HomeAssistant) 
         with pytest.raises(SourceError) as raised:
             await hass.async_add_executor_job(parse_ffmpeg_input, hass, bad)
         assert raised.value.reason == "invalid_source"
+
+
+async def test_no_model_at_all_aborts_with_a_reason(
+    hass: HomeAssistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An install without the bundled model (e.g. a copy that left models/ behind) and an empty
+    # music_mood folder: nothing to choose from, so the flow says why instead of an empty list.
+    monkeypatch.setattr(model_module, "BUNDLED_MODEL_PATH", tmp_path / "not_shipped.onnx")
+    config_dir = tmp_path / "config"
+    (config_dir / "music_mood").mkdir(parents=True)
+    hass.config.config_dir = str(config_dir)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "analyser"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_models"
+
+
+async def test_reconfigure_to_another_source_type_asks_for_its_source_afresh(
+    hass: HomeAssistant, media_dir: Path
+) -> None:
+    result = await start_analyser_flow(hass)
+    file_source = str(media_dir / "short.wav")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE: file_source}
+    )
+    entry = result["result"]
+    await hass.async_block_till_done()
+
+    result = await _start_reconfigure(hass, entry.entry_id)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE_TYPE: SOURCE_TYPE_MEDIA_PLAYER, CONF_MODEL: TEST_MODEL_ID}
+    )
+    assert result["step_id"] == "reconfigure_source"
+    # A file path is no media player: the old source is not offered as the new one.
+    (source_key,) = result["data_schema"].schema
+    assert source_key.default is vol.UNDEFINED
+    hass.states.async_set("media_player.kitchen", "idle")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE: "media_player.kitchen"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_SOURCE_TYPE] == SOURCE_TYPE_MEDIA_PLAYER
+    assert entry.data[CONF_SOURCE] == "media_player.kitchen"
+    assert entry.unique_id == "media_player:media_player.kitchen"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_offers_the_entrys_own_source_while_the_type_stays(
+    hass: HomeAssistant, media_dir: Path
+) -> None:
+    result = await start_analyser_flow(hass)
+    file_source = str(media_dir / "short.wav")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE: file_source}
+    )
+    entry = result["result"]
+    await hass.async_block_till_done()
+    result = await _start_reconfigure(hass, entry.entry_id)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE_TYPE: SOURCE_TYPE_FFMPEG, CONF_MODEL: TEST_MODEL_ID}
+    )
+    (source_key,) = result["data_schema"].schema
+    assert source_key.default() == file_source
+    # Its own source is not a duplicate of itself.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCE: file_source}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_every_source_type_row_is_offered_and_labelled(
+    hass: HomeAssistant, media_dir: Path
+) -> None:
+    strings = json.loads(Path(music_mood.__file__).with_name("strings.json").read_text("utf-8"))
+    labels = strings["selector"]["source_type"]["options"]
+    assert list(SOURCE_TYPE_FLOWS) == list(labels)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "analyser"}
+    )
+    selector = result["data_schema"].schema[CONF_SOURCE_TYPE]
+    assert selector.config["options"] == list(SOURCE_TYPE_FLOWS)
