@@ -29,6 +29,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "custom_components" / "music_mood"))
 
 from music_mood_core.features import EXTRACTOR_VERSION  # noqa: E402
+from music_mood_core.model_contract import (  # noqa: E402
+    DEFAULT_HOP_S,
+    DEFAULT_SAMPLE_RATE,
+    DEFAULT_SEQUENCE_LENGTH,
+    DEFAULT_STEP_S,
+    DEFAULT_WINDOW_S,
+    FEATURES_INPUT,
+    FORMAT_FEATURES,
+    N_FEATURES,
+    NORMALISATION_EXCERPT,
+)
 
 from training.export import (  # noqa: E402
     Branch,
@@ -40,8 +51,6 @@ from training.export import (  # noqa: E402
 from training.gru import Standardiser  # noqa: E402
 
 OUT_DIR = REPO_ROOT / "tests" / "fixtures" / "models"
-SEQUENCE_LENGTH = 60
-N_FEATURES = 68
 NETWORKS = 5
 HIDDEN = 30
 FC_SIZES = (30, 30)
@@ -52,14 +61,14 @@ Array = NDArray[np.float32]
 
 def metadata(**overrides: str) -> dict[str, str]:
     values = {
-        "music_mood.format": "1",
+        "music_mood.format": FORMAT_FEATURES,
         "music_mood.feature_extractor_version": EXTRACTOR_VERSION,
-        "music_mood.sample_rate": "22050",
-        "music_mood.window_s": "0.05",
-        "music_mood.step_s": "0.05",
-        "music_mood.sequence_length": str(SEQUENCE_LENGTH),
-        "music_mood.hop_s": "0.5",
-        "music_mood.normalisation": "excerpt",
+        "music_mood.sample_rate": str(DEFAULT_SAMPLE_RATE),
+        "music_mood.window_s": str(DEFAULT_WINDOW_S),
+        "music_mood.step_s": str(DEFAULT_STEP_S),
+        "music_mood.sequence_length": str(DEFAULT_SEQUENCE_LENGTH),
+        "music_mood.hop_s": str(DEFAULT_HOP_S),
+        "music_mood.normalisation": NORMALISATION_EXCERPT,
         "music_mood.description": "test fixture: random weights, fused 5-network GRU ensemble",
         "music_mood.training_data": "none (random weights)",
         "music_mood.scores": '{"evaluation": {"arousal": {"rmse": 0.5}, "valence": {"rmse": 0.5}}}',
@@ -168,9 +177,9 @@ def ensemble_model(
     *,
     networks: int = NETWORKS,
     hidden: int = HIDDEN,
-    input_name: str = "features",
+    input_name: str = FEATURES_INPUT,
     n_features: int = N_FEATURES,
-    sequence_length: int | str = SEQUENCE_LENGTH,
+    sequence_length: int | str = DEFAULT_SEQUENCE_LENGTH,
     meta: dict[str, str] | None = None,
     arousal_activation_override: str | None = None,
     average_gain: float = 1.0,
@@ -215,7 +224,7 @@ def realistic_features(seed: int, batch: int, n_features: int = N_FEATURES) -> A
     stats_rng = np.random.default_rng(seed)
     mean, std = feature_statistics(stats_rng, n_features)
     rng = np.random.default_rng(seed + 1000)
-    noise = rng.standard_normal((batch, SEQUENCE_LENGTH, n_features)).astype(np.float32)
+    noise = rng.standard_normal((batch, DEFAULT_SEQUENCE_LENGTH, n_features)).astype(np.float32)
     return (mean + 1.5 * std * noise).astype(np.float32)
 
 

@@ -11,6 +11,20 @@ import math
 import struct
 from collections.abc import Iterable, Sequence
 
+from music_mood_core.model_contract import (
+    DEFAULT_HOP_S,
+    DEFAULT_SAMPLE_RATE,
+    DEFAULT_SEQUENCE_LENGTH,
+    DEFAULT_STEP_S,
+    DEFAULT_WINDOW_S,
+    FEATURES_INPUT,
+    FORMAT_FEATURES,
+    LOUDNESS_INPUT,
+    METADATA_PREFIX,
+    N_FEATURES,
+    NORMALISATION_EXCERPT,
+)
+
 FLOAT = 1
 UINT8 = 2
 INT32 = 6
@@ -135,19 +149,20 @@ def model(graph_bytes: bytes, metadata: dict[str, str], *, opset: int = 11) -> b
 
 
 def mood_metadata(extractor_version: str, **overrides: str) -> dict[str, str]:
+    """The contract's metadata on the study's default grid; ``overrides`` by key without prefix."""
     values = {
-        "music_mood.format": "1",
-        "music_mood.feature_extractor_version": extractor_version,
-        "music_mood.sample_rate": "22050",
-        "music_mood.window_s": "0.05",
-        "music_mood.step_s": "0.05",
-        "music_mood.sequence_length": "60",
-        "music_mood.hop_s": "0.5",
-        "music_mood.normalisation": "excerpt",
-        "music_mood.description": "crafted test model",
+        "format": FORMAT_FEATURES,
+        "feature_extractor_version": extractor_version,
+        "sample_rate": str(DEFAULT_SAMPLE_RATE),
+        "window_s": str(DEFAULT_WINDOW_S),
+        "step_s": str(DEFAULT_STEP_S),
+        "sequence_length": str(DEFAULT_SEQUENCE_LENGTH),
+        "hop_s": str(DEFAULT_HOP_S),
+        "normalisation": NORMALISATION_EXCERPT,
+        "description": "crafted test model",
     }
-    values.update({f"music_mood.{name}": value for name, value in overrides.items()})
-    return values
+    values.update(overrides)
+    return {METADATA_PREFIX + name: value for name, value in values.items()}
 
 
 def mood_model(
@@ -167,7 +182,7 @@ def mood_model(
     nodes = [
         node(
             "ReduceMean",
-            ["features"],
+            [FEATURES_INPUT],
             ["pooled"],
             attribute_ints("axes", [1, 2]),
             attribute_int("keepdims", 1),
@@ -183,7 +198,7 @@ def mood_model(
     body = graph(
         nodes,
         extra_initializers,
-        [value_info("features", ["batch", 60, 68])],
+        [value_info(FEATURES_INPUT, ["batch", DEFAULT_SEQUENCE_LENGTH, N_FEATURES])],
         [value_info("valence", ["batch", 1]), value_info("arousal", ["batch", 1])],
         padding=graph_padding,
     )
@@ -196,18 +211,17 @@ def linear_mood_model(
     """A small working mood model: valence and arousal are tanh of the time-averaged features
     projected on fixed weights; with ``with_loudness`` (format 2) the mean frame level times
     ``loudness_gain`` is added before the tanh, so a level change shows in both readings."""
-    n_features = 68
     weights = {
-        target: [0.02 * math.sin(phase * (k + 1)) for k in range(n_features)]
+        target: [0.02 * math.sin(phase * (k + 1)) for k in range(N_FEATURES)]
         for target, phase in (("valence", 0.7), ("arousal", 1.3))
     }
     initializers = [
-        tensor(f"w_{target}", [n_features, 1], floats=values) for target, values in weights.items()
+        tensor(f"w_{target}", [N_FEATURES, 1], floats=values) for target, values in weights.items()
     ]
     nodes = []
     for target in weights:
         nodes += [
-            node("MatMul", ["features", f"w_{target}"], [f"{target}_frames"]),
+            node("MatMul", [FEATURES_INPUT, f"w_{target}"], [f"{target}_frames"]),
             node(
                 "ReduceMean",
                 [f"{target}_frames"],
@@ -216,14 +230,14 @@ def linear_mood_model(
                 attribute_int("keepdims", 0),
             ),
         ]
-    inputs = [value_info("features", ["batch", sequence_length, n_features])]
+    inputs = [value_info(FEATURES_INPUT, ["batch", sequence_length, N_FEATURES])]
     if with_loudness:
-        inputs.append(value_info("loudness", ["batch", sequence_length]))
+        inputs.append(value_info(LOUDNESS_INPUT, ["batch", sequence_length]))
         initializers.append(tensor("loudness_gain", [1], floats=[loudness_gain]))
         nodes += [
             node(
                 "ReduceMean",
-                ["loudness"],
+                [LOUDNESS_INPUT],
                 ["level_mean"],
                 attribute_ints("axes", [1]),
                 attribute_int("keepdims", 1),

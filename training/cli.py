@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from music_mood_core.audio import AudioDecodeError
 from music_mood_core.model import ModelError
 
@@ -17,7 +18,7 @@ from .dataset import DatasetError, EmoMusicDataset
 from .datasets import DataRootMissing, data_root
 from .datasets import summary as datasets_summary
 from .datasets.root import add_data_root_argument
-from .predict import DEFAULT_MODEL, model_predictor, model_sample_rate, predict_file, write_timeline
+from .predict import DEFAULT_MODEL, open_model, predict_file, write_timeline
 
 # torch, scikit-learn and matplotlib load inside the commands that use them: `predict` (and --help)
 # stay light enough for a machine without them.
@@ -97,7 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", type=Path, default=None, help=".csv or .json (default stdout)")
     predict.add_argument("--plot", type=Path, default=None, help="PNG of the timeline")
     predict.add_argument(
-        "--onnxruntime", action="store_true", help="run with onnxruntime, not music_mood_core.model"
+        "--onnxruntime",
+        action="store_true",
+        help="insist on the onnxruntime engine (default: onnxruntime if installed, else numpy)",
     )
 
     datasets = commands.add_parser(
@@ -201,10 +204,17 @@ def _predict(args: argparse.Namespace) -> None:
         raise UserError(f"model not found: {args.model}")
     if not args.audio.is_file():
         raise UserError(f"audio file not found: {args.audio}")
-    predictor = model_predictor(args.model, prefer_core=not args.onnxruntime)
-    timeline = predict_file(args.audio, predictor, model_sample_rate(args.model))
-    if not len(timeline.times_s):
-        raise UserError(f"{args.audio} is shorter than one 3 s excerpt")
+    try:
+        model = open_model(args.model, onnxruntime=args.onnxruntime)
+    except ImportError as error:
+        raise UserError(f"--onnxruntime: {error}") from error
+    try:
+        timeline = predict_file(args.audio, model)
+    finally:
+        model.close()
+    if not len(timeline):
+        excerpt_s = model.info.sequence_length * model.info.step_s
+        raise UserError(f"{args.audio} is shorter than one {excerpt_s:g} s excerpt")
     text = write_timeline(timeline, args.output)
     if args.output is None:
         print(text, end="")
@@ -212,7 +222,11 @@ def _predict(args: argparse.Namespace) -> None:
         from .plots import plot_timeline  # noqa: PLC0415
 
         plot_timeline(
-            timeline.times_s, timeline.valence, timeline.arousal, args.plot, args.audio.name
+            timeline.times_s,
+            timeline.valence.astype(np.float64),
+            timeline.arousal.astype(np.float64),
+            args.plot,
+            args.audio.name,
         )
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SAMPLE_RATE = 22050
-WINDOW_S = 0.05
-STEP_S = 0.05
-SEQUENCE_LENGTH = 60
-HOP_S = 0.5
-NORMALISATION = "excerpt"
-N_FEATURES = 68
+from music_mood_core import model_contract
+
+# The study's frame grid and excerpt are the model contract's defaults; exported models state them
+# in their metadata, so the integration reads with the grid they were trained on.
+SAMPLE_RATE = model_contract.DEFAULT_SAMPLE_RATE
+WINDOW_S = model_contract.DEFAULT_WINDOW_S
+STEP_S = model_contract.DEFAULT_STEP_S
+SEQUENCE_LENGTH = model_contract.DEFAULT_SEQUENCE_LENGTH
+HOP_S = model_contract.DEFAULT_HOP_S
 TARGETS: tuple[str, str] = ("valence", "arousal")
 
 FIRST_LABEL_S = 15.0

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from music_mood_core import features as core_features
+from music_mood_core.model_contract import N_FEATURES
 from numpy.typing import NDArray
 
 from .config import HOP_S, SAMPLE_RATE, SEQUENCE_LENGTH
@@ -58,7 +59,7 @@ def compute_excerpts(samples: NDArray[np.int16]) -> Excerpts:
     grid = frame_grid()
     times = hop_times(samples.size)
     if times.size == 0:
-        empty = np.zeros((0, SEQUENCE_LENGTH, core_features.N_FEATURES), np.float32)
+        empty = np.zeros((0, SEQUENCE_LENGTH, N_FEATURES), np.float32)
         return Excerpts(times, empty, np.zeros((0, SEQUENCE_LENGTH), np.float32))
     features = core_features.label_excerpt_features(samples, grid, times, SEQUENCE_LENGTH)
     levels = core_features.label_excerpt_levels(samples, grid, times, SEQUENCE_LENGTH)

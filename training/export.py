@@ -15,13 +15,17 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime
+from music_mood_core.model_contract import (
+    FEATURES_INPUT,
+    FORMAT_FEATURES,
+    N_FEATURES,
+    NORMALISATION_EXCERPT,
+)
 from numpy.typing import NDArray
 from onnx import TensorProto, helper, numpy_helper
 
 from .config import (
     HOP_S,
-    N_FEATURES,
-    NORMALISATION,
     SAMPLE_RATE,
     SEQUENCE_LENGTH,
     STEP_S,
@@ -32,7 +36,6 @@ from .gru import GRUEnsembleRegressor, ParallelGRUNetwork, Standardiser
 
 IR_VERSION = 8
 OPSET = 17
-MODEL_FORMAT = "1"
 PARITY_TOLERANCE = 1e-5
 
 
@@ -191,7 +194,7 @@ def ensemble_graph_model(
     standardiser: Standardiser,
     branches: Mapping[str, Branch],
     *,
-    input_name: str = "features",
+    input_name: str = FEATURES_INPUT,
     sequence_length: int | str = SEQUENCE_LENGTH,
     n_features: int = N_FEATURES,
 ) -> onnx.ModelProto:
@@ -256,14 +259,14 @@ def model_metadata(
     extractor_version: str,
 ) -> dict[str, str]:
     return {
-        "music_mood.format": MODEL_FORMAT,
+        "music_mood.format": FORMAT_FEATURES,
         "music_mood.feature_extractor_version": extractor_version,
         "music_mood.sample_rate": str(SAMPLE_RATE),
         "music_mood.window_s": str(WINDOW_S),
         "music_mood.step_s": str(STEP_S),
         "music_mood.sequence_length": str(SEQUENCE_LENGTH),
         "music_mood.hop_s": str(HOP_S),
-        "music_mood.normalisation": NORMALISATION,
+        "music_mood.normalisation": NORMALISATION_EXCERPT,
         "music_mood.description": description,
         "music_mood.training_data": training_data,
         "music_mood.scores": json.dumps(scores, sort_keys=True),
@@ -278,7 +281,7 @@ def run_onnxruntime(path: Path, features: NDArray[np.floating]) -> dict[str, NDA
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    outputs = session.run(list(TARGETS), {"features": np.asarray(features, dtype=np.float32)})
+    outputs = session.run(list(TARGETS), {FEATURES_INPUT: np.asarray(features, dtype=np.float32)})
     return {t: np.asarray(o, dtype=np.float32) for t, o in zip(TARGETS, outputs, strict=True)}
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 from music_mood_core import features as core_features
 from music_mood_core.audio import decode_file
+from music_mood_core.model_contract import N_FEATURES, NORMALISATION_EXCERPT
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from .config import LABEL_TIMES_S, NORMALISATION, SAMPLE_RATE, SEQUENCE_LENGTH, STEP_S, WINDOW_S
+from .config import LABEL_TIMES_S, SAMPLE_RATE, SEQUENCE_LENGTH, STEP_S, WINDOW_S
 from .dataset import EmoMusicDataset
 
 CACHE_ENV = "MUSIC_MOOD_CACHE"
@@ -50,7 +51,7 @@ def reference_excerpt_features(
     """pyAudioAnalysis ShortTermFeatures on each label's excerpt (the slow reference)."""
     from pyAudioAnalysis import ShortTermFeatures  # noqa: PLC0415 - heavy, reference only
 
-    out = np.empty((len(times_s), SEQUENCE_LENGTH, core_features.N_FEATURES))
+    out = np.empty((len(times_s), SEQUENCE_LENGTH, N_FEATURES))
     for k, time_s in enumerate(times_s):
         start, end = core_features.excerpt_bounds(time_s, grid.sample_rate, grid, SEQUENCE_LENGTH)
         excerpt = samples[start:end].astype(np.float64)
@@ -96,7 +97,7 @@ class FeatureExtractor:
                 "window": self.grid.window,
                 "step": self.grid.step,
                 "sequence_length": SEQUENCE_LENGTH,
-                "normalisation": NORMALISATION,
+                "normalisation": NORMALISATION_EXCERPT,
                 "times_s": list(LABEL_TIMES_S),
             },
             sort_keys=True,
@@ -172,7 +173,7 @@ def build_examples(
             values.append(dataset.songs[song_id].labels(target)[columns])
     if not features:
         return Examples(
-            np.zeros((0, SEQUENCE_LENGTH, core_features.N_FEATURES), dtype=np.float32),
+            np.zeros((0, SEQUENCE_LENGTH, N_FEATURES), dtype=np.float32),
             {t: np.zeros(0) for t in labels},
             np.zeros(0, dtype=np.int64),
             np.zeros(0),

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from music_mood_core.model_contract import N_FEATURES
 from numpy.typing import NDArray
 from torch import nn
 from tqdm import tqdm
 
-from .config import N_FEATURES, TARGETS, GRUSettings
+from .config import TARGETS, GRUSettings
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,13 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime
+from music_mood_core.model_contract import FEATURES_INPUT, LOUDNESS_INPUT, N_FEATURES
 from numpy.typing import NDArray
 from onnx import TensorProto, helper, numpy_helper
 
-from .config import N_FEATURES, SEQUENCE_LENGTH, TARGETS
+from .config import SEQUENCE_LENGTH, TARGETS
 from .export import IR_VERSION, OPSET, PARITY_TOLERANCE, ExportError, _block_diagonal, _numpy
 from .stats_model import StatsEnsemble
-
-FEATURES_INPUT = "features"
-LOUDNESS_INPUT = "loudness"
 
 
 def _mean_abs(

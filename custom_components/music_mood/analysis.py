@@ -6,7 +6,8 @@ excerpt ring buffer and the timeline (a few floats per half second of audio), ne
 analysed duration is capped (an endless stream or a tiny file that decodes to hours of audio is
 refused once it passes the cap) and the whole call has a time limit.
 
-The numbers are the live pipeline's: same ffmpeg arguments, excerpt stream and model call.
+The numbers are the live analyser's: same ffmpeg arguments, and the core's one PCM -> readings
+path (``timeline_step``) on the model's own grid, excerpt, hop and format.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ from typing import Final
 import numpy as np
 from homeassistant.core import HomeAssistant
 from homeassistant.util.json import JsonValueType
-from numpy.typing import NDArray
 
 from .audio_source import FfmpegInput
 from .music_mood_core.audio import BYTES_PER_SAMPLE
-from .music_mood_core.features import ExcerptStream
 from .music_mood_core.ffmpeg_process import FfmpegPcmProcess, FfmpegStartError
 from .music_mood_core.model import MoodModel
+from .music_mood_core.timeline import Timeline, timeline_step
 
 # Documented in the README (analyze action): the most audio one call reads, and its time limit.
 MAX_DURATION_S: Final = 30 * 60.0
@@ -93,10 +93,8 @@ async def async_analyze_timeline(
                 stats.peak_buffered_bytes = process.peak_buffered_bytes
                 if stats.samples_read > max_samples:
                     raise AnalysisTooLongError
-                points = await hass.async_add_executor_job(
-                    _analyse_chunk, stream, model, pcm, sample_rate
-                )
-                timeline.extend(points)
+                readings = await hass.async_add_executor_job(timeline_step, stream, model, pcm)
+                timeline.extend(_as_json(readings))
     except FfmpegStartError as error:
         raise AnalysisReadError(str(error)) from error
     except TimeoutError as error:
@@ -110,21 +108,15 @@ async def async_analyze_timeline(
     return timeline
 
 
-def _analyse_chunk(
-    stream: ExcerptStream, model: MoodModel, pcm: NDArray[np.int16], sample_rate: int
-) -> list[JsonValueType]:
-    """Executor side: features of every excerpt the chunk completes, one batched model call."""
-    windows = stream.push(pcm)
-    if not windows:
-        return []
-    batch = np.stack([window.features for window in windows]).astype(np.float32)
-    loudness = np.stack([window.frame_levels_dbfs for window in windows])
-    outputs = model.predict(batch, loudness)
+def _as_json(readings: Timeline) -> list[JsonValueType]:
+    """The action's documented shape: ``time`` = excerpt end in seconds, 4 decimals."""
     return [
         {
-            "time": round(window.end_sample / sample_rate, 4),
+            "time": round(float(time_s), 4),
             "valence": round(float(valence), 4),
             "arousal": round(float(arousal), 4),
         }
-        for (valence, arousal), window in zip(outputs, windows, strict=True)
+        for time_s, valence, arousal in zip(
+            readings.times_s, readings.valence, readings.arousal, strict=True
+        )
     ]

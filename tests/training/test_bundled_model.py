@@ -14,7 +14,7 @@ from music_mood_core.onnx_numpy import SUPPORTED_OPERATORS
 
 from tests.data_paths import EMOMUSIC_DIR, REPO_ROOT, needs_data
 from training.export import IR_VERSION, OPSET
-from training.predict import core_predictor, predict_file
+from training.predict import predict_file
 
 MODELS_DIR = REPO_ROOT / "custom_components" / "music_mood" / "models"
 DEFAULT_MODEL = MODELS_DIR / "default.onnx"
@@ -55,23 +55,11 @@ def test_model_card_quotes_the_scores_stored_in_the_file(metadata: dict[str, str
 def test_both_engines_run_the_bundled_model_on_real_audio(
     engine: Literal["numpy", "onnxruntime"],
 ) -> None:
-    model = load_model(DEFAULT_MODEL, engine=engine)
-    timeline = predict_file(
-        EMOMUSIC_DIR / "clips_45s" / "3.mp3",
-        lambda batch, levels: _as_dict(model.predict(batch, levels)),
-        22050,
-    )
-    assert len(timeline.times_s) == 85
+    clip = EMOMUSIC_DIR / "clips_45s" / "3.mp3"
+    timeline = predict_file(clip, load_model(DEFAULT_MODEL, engine=engine))
+    assert len(timeline) == 85
     assert np.all(np.abs(timeline.valence) <= 1)
     assert np.all(np.abs(timeline.arousal) <= 1)
-    reference = predict_file(
-        EMOMUSIC_DIR / "clips_45s" / "3.mp3", core_predictor(DEFAULT_MODEL), 22050
-    )
+    reference = predict_file(clip, load_model(DEFAULT_MODEL, engine="numpy"))
     np.testing.assert_allclose(timeline.valence, reference.valence, atol=1e-5)
-
-
-def _as_dict(outputs: np.ndarray) -> dict[str, np.ndarray]:
-    return {
-        "valence": outputs[:, 0].astype(np.float64),
-        "arousal": outputs[:, 1].astype(np.float64),
-    }
+    np.testing.assert_allclose(timeline.arousal, reference.arousal, atol=1e-5)

@@ -12,13 +12,13 @@ from typing import Literal
 
 import numpy as np
 import pytest
-from music_mood_core.features import EXTRACTOR_VERSION
+from music_mood_core.features import EXTRACTOR_VERSION, ExcerptStream, FrameGrid
 
 from tests.data_paths import EMOMUSIC_DIR, REPO_ROOT, needs_data
 from training.cli import main
 from training.export import run_onnxruntime
 from training.features import FeatureExtractor
-from training.predict import excerpt_windows, model_predictor, predict_file
+from training.predict import open_model, predict_file
 
 CLIP = EMOMUSIC_DIR / "clips_45s" / "12.mp3"
 # Every test here trains on, or predicts from, the real clips in the data root.
@@ -179,8 +179,7 @@ def test_predict_gives_a_timeline_through_the_live_excerpt_path(
     assert plot.stat().st_size > 1000
 
     # The label-time excerpts of training and the live stream's excerpts are the same numbers.
-    predictor = model_predictor(run_dir / "model.onnx", prefer_core=False)
-    timeline = predict_file(CLIP, predictor, 22050)
+    timeline = predict_file(CLIP, open_model(run_dir / "model.onnx", onnxruntime=True))
     at_15s = int(np.argmin(np.abs(timeline.times_s - 15.0)))
     assert rows[at_15s]["valence"] == pytest.approx(timeline.valence[at_15s], abs=1e-5)
 
@@ -189,7 +188,9 @@ def test_live_stream_excerpts_equal_the_training_excerpts(cache_dir: Path) -> No
     from training.features import decode_audio
 
     samples = decode_audio(CLIP)
-    matrices, _levels, times = excerpt_windows(samples, 22050)
+    windows = ExcerptStream(FrameGrid.from_seconds(22050)).push(samples)
+    matrices = [window.features for window in windows]
+    times = np.array([window.end_sample for window in windows]) / 22050
     training = FeatureExtractor(cache_dir).song_features(12, CLIP)
     for label_time in (15.0, 30.0, 45.0):
         live = matrices[int(np.argmin(np.abs(times - label_time)))]

@@ -1,0 +1,87 @@
+"""One timeline, two callers: the ``analyze`` action and ``training/predict`` read a file the same
+way, on the model's own sample rate, grid, excerpt length, hop and format."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from custom_components.music_mood.const import DOMAIN
+from custom_components.music_mood.music_mood_core.features import EXTRACTOR_VERSION
+from tests import onnx_wire as wire
+from training.predict import open_model, predict_file
+
+# Every number differs from the study's 22050 Hz / 50 ms / 60 frames / 0.5 s.
+SAMPLE_RATE = 16000
+SEQUENCE_LENGTH = 40
+WINDOW_S = 0.04
+HOP_S = 0.25
+# analyze rounds its numbers to 4 decimals.
+ROUNDING = 5e-5
+ENGINE_TOLERANCE = 1e-5
+
+
+def _odd_grid_model(folder: Path, model_format: str) -> Path:
+    metadata = wire.mood_metadata(
+        EXTRACTOR_VERSION,
+        format=model_format,
+        sample_rate=str(SAMPLE_RATE),
+        window_s=str(WINDOW_S),
+        step_s=str(WINDOW_S),
+        sequence_length=str(SEQUENCE_LENGTH),
+        hop_s=str(HOP_S),
+    )
+    path = folder / f"odd_grid_format{model_format}.onnx"
+    path.write_bytes(
+        wire.linear_mood_model(
+            metadata,
+            sequence_length=SEQUENCE_LENGTH,
+            with_loudness=model_format == "2",
+            loudness_gain=0.02,
+        )
+    )
+    return path
+
+
+@pytest.mark.parametrize("model_format", ["1", "2"])
+@pytest.mark.parametrize("clip", ["short.wav", "stereo_44k.wav"])
+async def test_analyze_and_training_predict_give_the_same_timeline(
+    hass: HomeAssistant, media_dir: Path, model_format: str, clip: str
+) -> None:
+    model_path = _odd_grid_model(Path(hass.config.path("music_mood")), model_format)
+    assert await async_setup_component(hass, DOMAIN, {})
+    response = await hass.services.async_call(
+        DOMAIN,
+        "analyze",
+        {"source": str(media_dir / clip), "model": f"user/{model_path.name}"},
+        blocking=True,
+        return_response=True,
+    )
+    analyzed = response["timeline"]
+
+    model = await hass.async_add_executor_job(open_model, model_path)
+    try:
+        predicted = await hass.async_add_executor_job(predict_file, media_dir / clip, model)
+    finally:
+        model.close()
+
+    # The model's hop and excerpt, not the study's: the first 1.6 s excerpt ends at 1.75 s.
+    first_s = math.ceil(SEQUENCE_LENGTH * WINDOW_S / HOP_S) * HOP_S
+    times = [point["time"] for point in analyzed]
+    assert times[:3] == [first_s, first_s + HOP_S, first_s + 2 * HOP_S]
+    assert np.allclose(np.diff(times), HOP_S)
+    np.testing.assert_allclose(predicted.times_s, times, atol=1e-9)
+    for target in ("valence", "arousal"):
+        np.testing.assert_allclose(
+            getattr(predicted, target),
+            [point[target] for point in analyzed],
+            rtol=0,
+            atol=ROUNDING + ENGINE_TOLERANCE,
+        )
+    # Real music moves the readings, so equal timelines are not equal constants.
+    assert np.ptp(predicted.valence) > 0.01
