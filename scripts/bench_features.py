@@ -40,6 +40,7 @@ from music_mood_core.features import (  # noqa: E402
     label_excerpt_features,
     whole_signal_normalisation,
 )
+from music_mood_core.model_contract import DEFAULT_SAMPLE_RATE  # noqa: E402
 
 from training.datasets.root import DataRootMissing, data_path  # noqa: E402
 
@@ -108,7 +109,7 @@ def normalisation_effect(sample_rate: int, data: Path | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample-rate", type=int, default=22050)
+    parser.add_argument("--sample-rate", type=int, default=DEFAULT_SAMPLE_RATE)
     parser.add_argument("--repeats", type=int, default=3, help="best of N runs for every method")
     parser.add_argument("--normalisation-effect", action="store_true")
     parser.add_argument(

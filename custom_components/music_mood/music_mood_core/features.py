@@ -20,7 +20,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .blas import single_threaded_blas
-from .model_contract import DEFAULT_HOP_S, DEFAULT_SEQUENCE_LENGTH, N_FEATURES
+from .model_contract import (
+    DEFAULT_HOP_S,
+    DEFAULT_SEQUENCE_LENGTH,
+    DEFAULT_STEP_S,
+    DEFAULT_WINDOW_S,
+    N_FEATURES,
+)
 
 EXTRACTOR_VERSION: Final = "pyAudioAnalysis-0.3.14/1"
 N_BASE_FEATURES: Final = 34
@@ -89,7 +95,7 @@ class FrameGrid:
 
     @classmethod
     def from_seconds(
-        cls, sample_rate: int, window_s: float = 0.05, step_s: float = 0.05
+        cls, sample_rate: int, window_s: float = DEFAULT_WINDOW_S, step_s: float = DEFAULT_STEP_S
     ) -> FrameGrid:
         # QUIRK: feature_extraction is called with int(window_s * sr): truncation, not rounding
         # (int(0.05 * 22050) == 1102, so window and step are 1102 samples, 49.98 ms).
@@ -503,7 +509,10 @@ def _features_of(raw: NDArray[np.generic], grid: FrameGrid, dc: float, peak: flo
 
 
 def extract_features(
-    samples: ArrayLike, sample_rate: int, window_s: float = 0.05, step_s: float = 0.05
+    samples: ArrayLike,
+    sample_rate: int,
+    window_s: float = DEFAULT_WINDOW_S,
+    step_s: float = DEFAULT_STEP_S,
 ) -> Float64Array:
     """pyAudioAnalysis ``feature_extraction(..., deltas=True)[0].T``: shape (n_frames, 68)."""
     grid = FrameGrid.from_seconds(sample_rate, window_s, step_s)
