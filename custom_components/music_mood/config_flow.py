@@ -20,11 +20,6 @@ from .flow_options import AnalyserOptionsFlow, SerialStripOptionsFlow
 from .flow_strip import SerialStripConfigFlowMixin
 
 
-def entry_kind(entry: ConfigEntry) -> str:
-    # Analyser entries from before serial strips existed carry no kind.
-    return str(entry.data.get(CONF_ENTRY_KIND, ENTRY_KIND_ANALYSER))
-
-
 class MusicMoodConfigFlow(
     AnalyserConfigFlowMixin, SerialStripConfigFlowMixin, ConfigFlow, domain=DOMAIN
 ):
@@ -36,7 +31,7 @@ class MusicMoodConfigFlow(
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        return ENTRY_KIND_FLOWS[entry_kind(config_entry)].options_flow()
+        return kind_flows(config_entry).options_flow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         return self.async_show_menu(
@@ -46,8 +41,7 @@ class MusicMoodConfigFlow(
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        kind = ENTRY_KIND_FLOWS[entry_kind(self._get_reconfigure_entry())]
-        return await kind.reconfigure(self, user_input)
+        return await kind_flows(self._get_reconfigure_entry()).reconfigure(self, user_input)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,3 +67,9 @@ ENTRY_KIND_FLOWS: Final[Mapping[str, EntryKindFlows]] = {
         options_flow=SerialStripOptionsFlow,
     ),
 }
+
+
+def kind_flows(entry: ConfigEntry) -> EntryKindFlows:
+    """The flows of the entry's kind; entries from before there were kinds are analysers."""
+    kind = entry.data.get(CONF_ENTRY_KIND, ENTRY_KIND_ANALYSER)
+    return ENTRY_KIND_FLOWS.get(kind, ENTRY_KIND_FLOWS[ENTRY_KIND_ANALYSER])

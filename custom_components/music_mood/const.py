@@ -26,8 +26,6 @@ SOURCE_TYPE_CAMERA: Final = "camera"
 SOURCE_TYPE_MEDIA_PLAYER: Final = "media_player"
 CONF_SOURCE: Final = "source"
 CONF_MODEL: Final = "model"
-# Capture devices are written "<driver>:<device>", e.g. "pulse:default" or "alsa:hw:0".
-CAPTURE_DRIVERS: Final = ("pulse", "alsa")
 
 # Serial strip entries.
 CONF_PORT: Final = "port"
