@@ -2,9 +2,10 @@
 
     python scripts/bench_pipeline.py [--seconds 60] [--model PATH]
 
-Runs the integration's MoodPipeline inside a real Home Assistant core (no config entry, no frontend)
-against a local HTTP radio: a CC clip (stereo, 44.1 kHz, so ffmpeg downmixes and resamples) looped
-and paced in real time by tests/integration/stream_server.py. Measures, after the first reading:
+Runs the integration's stream loop (with its model holder) inside a real Home Assistant core (no
+config entry, no frontend) against a local HTTP radio: a CC clip (stereo, 44.1 kHz, so ffmpeg
+downmixes and resamples) looped and paced in real time by tests/integration/stream_server.py.
+Measures, after the first reading:
 
 - CPU share of one core of this process (the pipeline's Python side: reading, features, model) and
   of the ffmpeg child, over the run;
@@ -37,8 +38,13 @@ from homeassistant.helpers import issue_registry as ir  # noqa: E402
 
 from custom_components.music_mood.audio_source import AudioSource  # noqa: E402
 from custom_components.music_mood.const import SOURCE_TYPE_FFMPEG  # noqa: E402
+from custom_components.music_mood.model_holder import ModelHolder  # noqa: E402
 from custom_components.music_mood.music_mood_core.model import BUNDLED_MODEL_PATH  # noqa: E402
-from custom_components.music_mood.pipeline import MoodPipeline, PipelineSettings  # noqa: E402
+from custom_components.music_mood.music_mood_core.stream_loop import (  # noqa: E402
+    StreamLoop,
+    StreamSettings,
+)
+from custom_components.music_mood.pcm_sources import async_resolve_pcm_source  # noqa: E402
 from training.datasets.root import DataRootMissing, data_path  # noqa: E402
 
 # Real music from the data root (--data, $MUSIC_MOOD_DATA or ../shared/data).
@@ -98,24 +104,29 @@ def prepare(
 async def run(seconds: float, config_dir: Path, port: int, model_name: str) -> None:
     hass = HomeAssistant(str(config_dir))
     await ir.async_load(hass)
-    pipeline = MoodPipeline(
+    models = ModelHolder(
         hass,
         entry_id="bench",
         name="Bench",
-        source=AudioSource(hass, SOURCE_TYPE_FFMPEG, f"http://127.0.0.1:{port}/radio.wav"),
         model_id="user/bench.onnx",
         user_model_dir=config_dir / "music_mood",
-        ffmpeg_binary="ffmpeg",
-        settings=PipelineSettings(
-            smoothing_s=4.0, silence_threshold_db=-50.0, silence_duration_s=3.0
-        ),
+    )
+    source = AudioSource(hass, SOURCE_TYPE_FFMPEG, f"http://127.0.0.1:{port}/radio.wav")
+    settings = StreamSettings(
+        smoothing_s=4.0,
+        silence_threshold_db=-50.0,
+        silence_duration_s=3.0,
+        stall_timeout_s=10.0,
+        probe_timeout_s=15.0,
+        backoff_min_s=1.0,
+        backoff_max_s=60.0,
     )
     delays_ms: list[float] = []
     inference_ms: list[float] = []
     first_reading = asyncio.Event()
     seen = 0
 
-    def on_update() -> None:
+    def on_reading(_reading: object) -> None:
         nonlocal seen
         now = time.perf_counter()
         stats = pipeline.stats
@@ -131,8 +142,17 @@ async def run(seconds: float, config_dir: Path, port: int, model_name: str) -> N
     await asyncio.sleep(min(10.0, seconds))
     idle_share = (time.process_time() - idle_before) / (time.perf_counter() - idle_wall_before)
 
-    pipeline.async_add_listener(on_update)
-    pipeline.async_start()
+    pipeline = StreamLoop(
+        name="Bench",
+        source_name=source.redacted,
+        settings=settings,
+        models=models,
+        resolve_source=lambda: async_resolve_pcm_source(source, "ffmpeg", loop_file=False),
+        run_blocking=hass.async_add_executor_job,
+        on_reading=on_reading,
+        on_status=lambda: None,
+    )
+    pipeline.start(lambda coro: hass.async_create_background_task(coro, "bench stream loop"))
     try:
         await first_reading.wait()
         ffmpeg_pid = pipeline.stats.ffmpeg_pid
@@ -150,7 +170,7 @@ async def run(seconds: float, config_dir: Path, port: int, model_name: str) -> N
         rss_after = _proc_rss_mb(os.getpid())
         ffmpeg_rss = _proc_rss_mb(ffmpeg_pid)
         readings = len(delays_ms)
-        engine = pipeline.model.engine if pipeline.model else "?"
+        engine = models.model.engine if models.model else "?"
     finally:
         await pipeline.async_stop()
         await hass.async_stop(force=True)

@@ -1,59 +1,69 @@
-"""Music Mood: listens to music, reports its valence, arousal and mood, and colours lights."""
+"""Music Mood: listens to music, reports its valence, arousal and mood, and colours lights.
+
+Each kind of config entry (an analyser, a serial LED strip) brings its platforms and builds its
+runtime data; setup, unload, removal and diagnostics go through the one table below.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
 
-from homeassistant.components.ffmpeg import get_ffmpeg_manager
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .audio_source import REASON_FILE_NOT_FOUND, AudioSource, SourceError, parse_ffmpeg_input
-from .const import (
-    CONF_ENTRY_KIND,
-    CONF_LOOP_FILE,
-    CONF_MODEL,
-    CONF_MOOD_DEAD_BAND,
-    CONF_MOOD_DWELL_S,
-    CONF_SILENCE_DURATION_S,
-    CONF_SILENCE_THRESHOLD_DB,
-    CONF_SMOOTHING_S,
-    CONF_SOURCE,
-    CONF_SOURCE_TYPE,
-    DEFAULT_LOOP_FILE,
-    DEFAULT_SILENCE_DURATION_S,
-    DEFAULT_SILENCE_THRESHOLD_DB,
-    DEFAULT_SMOOTHING_S,
-    DOMAIN,
-    ENTRY_KIND_SERIAL_STRIP,
-    ISSUE_MODEL_UNUSABLE,
-    RESTART_BACKOFF_MAX_S,
-    RESTART_BACKOFF_MIN_S,
-    SOURCE_TYPE_FFMPEG,
-    STALL_TIMEOUT_S,
-    USER_MODEL_DIR,
+from .analyser import (
+    ANALYSER_PLATFORMS,
+    async_create_analyser_runtime,
+    async_remove_analyser_entry,
 )
-from .music_mood_core.audio import redact_source
-from .music_mood_core.mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S
-from .pipeline import (
-    MODEL_CHECK_INTERVAL_S,
-    MoodPipeline,
-    MusicMoodConfigEntry,
-    MusicMoodData,
-    PipelineSettings,
-)
+from .const import CONF_ENTRY_KIND, DOMAIN, ENTRY_KIND_ANALYSER, ENTRY_KIND_SERIAL_STRIP
 from .reload import async_reload_on_options_change
 from .services import async_setup_services
-from .source_identity import async_ensure_unique_id
-from .strip import async_setup_serial_strip_entry, async_unload_serial_strip_entry
-
-ANALYSER_PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.SWITCH]
+from .strip import STRIP_PLATFORMS, async_create_strip_runtime
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+class EntryRuntime(Protocol):
+    """What every entry kind keeps in ``entry.runtime_data``."""
+
+    def async_start(self) -> None:
+        """Run, once the platforms are set up."""
+
+    async def async_stop(self) -> None:
+        """Stop whatever runs (ffmpeg, a serial port); safe to call more than once."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The kind's part of the diagnostics, redacted."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryKind:
+    platforms: tuple[Platform, ...]
+    # Test before setup: raises ConfigEntryNotReady / ConfigEntryError, saying why.
+    async_create_runtime: Callable[[HomeAssistant, ConfigEntry[Any]], Awaitable[EntryRuntime]]
+    async_remove: Callable[[HomeAssistant, ConfigEntry[Any]], None] | None = None
+
+
+ENTRY_KINDS: Final[Mapping[str, EntryKind]] = {
+    ENTRY_KIND_ANALYSER: EntryKind(
+        ANALYSER_PLATFORMS, async_create_analyser_runtime, async_remove_analyser_entry
+    ),
+    ENTRY_KIND_SERIAL_STRIP: EntryKind(STRIP_PLATFORMS, async_create_strip_runtime),
+}
+
+MusicMoodConfigEntry = ConfigEntry[EntryRuntime]
+
+
+def entry_kind(entry: ConfigEntry[Any]) -> EntryKind:
+    """The entry's kind; entries from before there were kinds are analysers."""
+    kind = entry.data.get(CONF_ENTRY_KIND, ENTRY_KIND_ANALYSER)
+    return ENTRY_KINDS.get(kind, ENTRY_KINDS[ENTRY_KIND_ANALYSER])
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -62,87 +72,29 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-def pipeline_settings(entry: MusicMoodConfigEntry) -> PipelineSettings:
-    options = entry.options
-    return PipelineSettings(
-        smoothing_s=float(options.get(CONF_SMOOTHING_S, DEFAULT_SMOOTHING_S)),
-        silence_threshold_db=float(
-            options.get(CONF_SILENCE_THRESHOLD_DB, DEFAULT_SILENCE_THRESHOLD_DB)
-        ),
-        silence_duration_s=float(options.get(CONF_SILENCE_DURATION_S, DEFAULT_SILENCE_DURATION_S)),
-        mood_dead_band=float(options.get(CONF_MOOD_DEAD_BAND, DEFAULT_DEAD_BAND)),
-        mood_dwell_s=float(options.get(CONF_MOOD_DWELL_S, DEFAULT_DWELL_S)),
-        loop_file=bool(options.get(CONF_LOOP_FILE, DEFAULT_LOOP_FILE)),
-        stall_timeout_s=STALL_TIMEOUT_S,
-        backoff_min_s=RESTART_BACKOFF_MIN_S,
-        backoff_max_s=RESTART_BACKOFF_MAX_S,
-        model_check_interval_s=MODEL_CHECK_INTERVAL_S,
-    )
-
-
 async def async_setup_entry(hass: HomeAssistant, entry: MusicMoodConfigEntry) -> bool:
-    if entry.data.get(CONF_ENTRY_KIND) == ENTRY_KIND_SERIAL_STRIP:
-        return await async_setup_serial_strip_entry(hass, entry)
+    kind = entry_kind(entry)
+    runtime = entry.runtime_data = await kind.async_create_runtime(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, kind.platforms)
+    runtime.async_start()
 
-    async_ensure_unique_id(hass, entry)
-    await _async_check_source(hass, entry)
-    pipeline = MoodPipeline(
-        hass,
-        entry_id=entry.entry_id,
-        name=entry.title,
-        source=AudioSource(hass, entry.data[CONF_SOURCE_TYPE], entry.data[CONF_SOURCE]),
-        model_id=entry.data[CONF_MODEL],
-        user_model_dir=Path(hass.config.path(USER_MODEL_DIR)),
-        ffmpeg_binary=get_ffmpeg_manager(hass).binary,
-        settings=pipeline_settings(entry),
-    )
-    entry.runtime_data = MusicMoodData(pipeline=pipeline)
-    await hass.config_entries.async_forward_entry_setups(entry, ANALYSER_PLATFORMS)
-    pipeline.async_start(entry)
-
-    async def _async_stop_pipeline(_event: Event) -> None:
-        await pipeline.async_stop()
+    async def _async_stop_on_shutdown(_event: Event) -> None:
+        await runtime.async_stop()
 
     entry.async_on_unload(
-        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop_pipeline)
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop_on_shutdown)
     )
     async_reload_on_options_change(entry)
     return True
 
 
-async def _async_check_source(hass: HomeAssistant, entry: MusicMoodConfigEntry) -> None:
-    """Test before setup: a configured path that is no longer usable stops setup, saying why.
-
-    Network streams and entities are not tested here: their outages are the pipeline's to ride out.
-    """
-    if entry.data[CONF_SOURCE_TYPE] != SOURCE_TYPE_FFMPEG:
-        return
-    try:
-        await hass.async_add_executor_job(parse_ffmpeg_input, hass, entry.data[CONF_SOURCE])
-    except SourceError as error:
-        placeholders = {"source": redact_source(entry.data[CONF_SOURCE]), "detail": error.detail}
-        if error.reason == REASON_FILE_NOT_FOUND:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="source_file_not_found",
-                translation_placeholders=placeholders,
-            ) from error
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="source_not_usable",
-            translation_placeholders=placeholders,
-        ) from error
-
-
 async def async_unload_entry(hass: HomeAssistant, entry: MusicMoodConfigEntry) -> bool:
-    if entry.data.get(CONF_ENTRY_KIND) == ENTRY_KIND_SERIAL_STRIP:
-        return await async_unload_serial_strip_entry(hass, entry)
-    unloaded = await hass.config_entries.async_unload_platforms(entry, ANALYSER_PLATFORMS)
-    # Stop even if a platform refused: ffmpeg must never outlive its entry.
-    await entry.runtime_data.pipeline.async_stop()
+    unloaded = await hass.config_entries.async_unload_platforms(entry, entry_kind(entry).platforms)
+    # Stop even if a platform refused: ffmpeg or a held port must never outlive the entry.
+    await entry.runtime_data.async_stop()
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MusicMoodConfigEntry) -> None:
-    """A removed analyser leaves no repair issue behind."""
-    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_MODEL_UNUSABLE}_{entry.entry_id}")
+    if (async_remove := entry_kind(entry).async_remove) is not None:
+        async_remove(hass, entry)

@@ -8,10 +8,11 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .analyser import AnalyserConfigEntry
+from .coordinator import AnalyserCoordinator
 from .entity import MusicMoodEntity
-from .pipeline import MusicMoodConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -24,14 +25,19 @@ MUSIC_PLAYING = BinarySensorEntityDescription(
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: MusicMoodConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    entry: AnalyserConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities([MusicPlayingBinarySensor(entry, MUSIC_PLAYING)])
+    async_add_entities([MusicPlayingBinarySensor(entry.runtime_data.coordinator)])
 
 
-class MusicPlayingBinarySensor(MusicMoodEntity, BinarySensorEntity):
+class MusicPlayingBinarySensor(MusicMoodEntity[AnalyserCoordinator], BinarySensorEntity):
+    entity_description = MUSIC_PLAYING
+
+    def __init__(self, coordinator: AnalyserCoordinator) -> None:
+        super().__init__(coordinator, MUSIC_PLAYING.key)
+
     @property
     def is_on(self) -> bool | None:
-        reading = self.pipeline.reading
+        reading = self.coordinator.data
         return None if reading is None else reading.playing

@@ -101,3 +101,7 @@ ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 
 # --- Repair issues (translation keys under "issues" in strings.json)
 ISSUE_MODEL_UNUSABLE: Final = "model_unusable"
+
+# --- Analyser model file: looked at this often for a removed, broken or replaced model (a stat()
+# every half minute: cheap, and soon enough after a user swaps the file).
+MODEL_CHECK_INTERVAL_S: Final = 30.0

@@ -1,6 +1,6 @@
 """Mood lighting: Home Assistant lights follow the analyser's valence and arousal.
 
-The driver listens to a `MoodSource` (the analyser's pipeline) and, while music plays, sends each
+The driver listens to a `MoodSource` (the analyser's coordinator) and, while music plays, sends each
 target light the mood's colour with ``light.turn_on``: RGB where the light has colour, a colour
 temperature where it only has white tones, brightness alone where that is all it has. Only
 visible changes are sent (hysteresis): a new mood (another quadrant, or a large step) at the next
@@ -124,7 +124,7 @@ _RESTORE_COLOUR_ATTRIBUTE: Final[Mapping[str, str]] = {
 
 
 class MoodReadingLike(Protocol):
-    """The part of a pipeline reading that mood lighting uses."""
+    """The part of an analyser reading that mood lighting uses."""
 
     @property
     def valence(self) -> float: ...
@@ -137,10 +137,10 @@ class MoodReadingLike(Protocol):
 
 
 class MoodSource(Protocol):
-    """Where readings come from: the analyser's `MoodPipeline` satisfies it."""
+    """Where readings come from: the analyser's `AnalyserCoordinator` satisfies it."""
 
     @property
-    def reading(self) -> MoodReadingLike | None: ...
+    def data(self) -> MoodReadingLike | None: ...
     @property
     def available(self) -> bool: ...
     @property
@@ -315,7 +315,7 @@ class MoodLightingDriver:
 
     @callback
     def _async_source_updated(self) -> None:
-        reading = self.source.reading
+        reading = self.source.data
         if reading is None or not reading.playing or not self.source.available:
             self._async_release()
             return

@@ -1,4 +1,4 @@
-"""Valence, arousal and mood sensors, plus diagnostic sensors of the running pipeline."""
+"""Valence, arousal and mood sensors, plus diagnostic sensors of the running analyser."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .analyser import AnalyserConfigEntry
+from .coordinator import AnalyserCoordinator
 from .entity import MusicMoodEntity
 from .music_mood_core.audio import redact_url
 from .music_mood_core.mood import MOODS
-from .pipeline import MoodPipeline, MusicMoodConfigEntry, PipelineStatus
+from .music_mood_core.stream_loop import StreamStatus
 
-# Readings arrive through the pipeline, never by polling; nothing to limit.
+# Readings are pushed by the analyser's coordinator, never polled; nothing to limit.
 PARALLEL_UPDATES = 0
 
 UNIT_DBFS = "dBFS"
@@ -28,35 +30,35 @@ UNIT_DBFS = "dBFS"
 
 @dataclass(frozen=True, kw_only=True)
 class MusicMoodSensorDescription(SensorEntityDescription):
-    value_fn: Callable[[MoodPipeline], float | str | None]
+    value_fn: Callable[[AnalyserCoordinator], float | str | None]
     # Diagnostic status must stay visible exactly when the other entities are unavailable.
     always_available: bool = False
 
 
-def _reading_value(name: str) -> Callable[[MoodPipeline], float | str | None]:
-    def value(pipeline: MoodPipeline) -> float | str | None:
-        reading = pipeline.reading
+def _reading_value(name: str) -> Callable[[AnalyserCoordinator], float | str | None]:
+    def value(coordinator: AnalyserCoordinator) -> float | str | None:
+        reading = coordinator.data
         return None if reading is None else getattr(reading, name)
 
     return value
 
 
-def _coordinate(name: str) -> Callable[[MoodPipeline], float | str | None]:
+def _coordinate(name: str) -> Callable[[AnalyserCoordinator], float | str | None]:
     """Valence or arousal to the 2 decimals shown.
 
     Readings arrive twice a second; rounding the state itself (not only its display) means Home
     Assistant records a new state only when the shown value moves, not 172,800 times a day.
     """
 
-    def value(pipeline: MoodPipeline) -> float | None:
-        reading = pipeline.reading
+    def value(coordinator: AnalyserCoordinator) -> float | None:
+        reading = coordinator.data
         return None if reading is None else round(float(getattr(reading, name)), 2)
 
     return value
 
 
-def _engine(pipeline: MoodPipeline) -> str | None:
-    return None if pipeline.model is None else pipeline.model.engine
+def _engine(coordinator: AnalyserCoordinator) -> str | None:
+    return None if coordinator.model is None else coordinator.model.engine
 
 
 SENSORS: tuple[MusicMoodSensorDescription, ...] = (
@@ -90,7 +92,7 @@ SENSORS: tuple[MusicMoodSensorDescription, ...] = (
         suggested_display_precision=1,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=lambda pipeline: pipeline.stats.inference_ms,
+        value_fn=lambda coordinator: coordinator.stats.inference_ms,
     ),
     MusicMoodSensorDescription(
         key="audio_level",
@@ -113,24 +115,31 @@ SENSORS: tuple[MusicMoodSensorDescription, ...] = (
         key="status",
         translation_key="status",
         device_class=SensorDeviceClass.ENUM,
-        options=[status.value for status in PipelineStatus],
+        options=[status.value for status in StreamStatus],
         entity_category=EntityCategory.DIAGNOSTIC,
         always_available=True,
-        value_fn=lambda pipeline: pipeline.status.value,
+        value_fn=lambda coordinator: coordinator.status.value,
     ),
 )
 
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: MusicMoodConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    entry: AnalyserConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities(MusicMoodSensor(entry, description) for description in SENSORS)
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(MusicMoodSensor(coordinator, description) for description in SENSORS)
 
 
-class MusicMoodSensor(MusicMoodEntity, SensorEntity):
+class MusicMoodSensor(MusicMoodEntity[AnalyserCoordinator], SensorEntity):
     entity_description: MusicMoodSensorDescription
+
+    def __init__(
+        self, coordinator: AnalyserCoordinator, description: MusicMoodSensorDescription
+    ) -> None:
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
 
     @property
     def available(self) -> bool:
@@ -138,7 +147,7 @@ class MusicMoodSensor(MusicMoodEntity, SensorEntity):
 
     @property
     def native_value(self) -> float | str | None:
-        return self.entity_description.value_fn(self.pipeline)
+        return self.entity_description.value_fn(self.coordinator)
 
     @property
     def extra_state_attributes(self) -> dict[str, str | None] | None:
@@ -146,8 +155,8 @@ class MusicMoodSensor(MusicMoodEntity, SensorEntity):
             return None
         # Says why the analyser is not running (e.g. a media player playing a Spotify URI).
         # Every user can read attributes and the recorder keeps them: nothing secret may show.
-        detail = self.pipeline.status_detail
+        detail = self.coordinator.status_detail
         return {
             "detail": None if detail is None else redact_url(detail),
-            "source": self.pipeline.source.redacted,
+            "source": self.coordinator.source.redacted,
         }

@@ -6,44 +6,49 @@ from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.const import STATE_OFF
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .entity import analyser_device_info
-from .mood_lighting import MoodLightingDriver, MoodLightingSettings
-from .pipeline import MusicMoodConfigEntry
+from .analyser import AnalyserConfigEntry
+from .coordinator import AnalyserCoordinator
+from .entity import MusicMoodEntity
+from .mood_lighting import MoodLightingDriver
 
 PARALLEL_UPDATES = 0
 
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: MusicMoodConfigEntry,
+    entry: AnalyserConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    driver = MoodLightingDriver(
-        hass, entry.runtime_data.pipeline, MoodLightingSettings.from_options(entry.options)
-    )
-    async_add_entities([MoodLightingSwitch(entry, driver)])
+    runtime = entry.runtime_data
+    async_add_entities([MoodLightingSwitch(runtime.coordinator, runtime.lighting)])
 
 
-class MoodLightingSwitch(SwitchEntity, RestoreEntity):
+class MoodLightingSwitch(MusicMoodEntity[AnalyserCoordinator], SwitchEntity, RestoreEntity):
     """On: the configured lights follow the music. Off: they are given back (or held)."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     _attr_translation_key = "mood_lighting"
 
-    def __init__(self, entry: MusicMoodConfigEntry, driver: MoodLightingDriver) -> None:
+    def __init__(self, coordinator: AnalyserCoordinator, driver: MoodLightingDriver) -> None:
+        super().__init__(coordinator, "mood_lighting")
         self.driver = driver
-        self._attr_unique_id = f"{entry.entry_id}_mood_lighting"
-        self._attr_device_info = analyser_device_info(entry)
         self._attr_is_on = True
+
+    @property
+    def available(self) -> bool:
+        # The user's choice can be seen and changed whatever the analyser is doing.
+        return True
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         return {"lights": list(self.driver.settings.lights)}
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Readings change nothing the switch shows (the driver hears them itself)."""
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()

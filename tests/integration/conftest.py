@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from homeassistant.core import HomeAssistant
 
-import custom_components.music_mood as music_mood
+import custom_components.music_mood.analyser as analyser
 from tests.data_paths import require_data
 
 from .assets import CLIP, FIXTURE_MODELS, STREAM_SERVER, TEST_MODEL
@@ -22,15 +22,15 @@ from .processes import ffmpeg_children, free_port
 @pytest.fixture
 def fast_restarts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Back-off and stall detection in fractions of a second, so recoveries fit in a test."""
-    monkeypatch.setattr(music_mood, "RESTART_BACKOFF_MIN_S", 0.2)
-    monkeypatch.setattr(music_mood, "RESTART_BACKOFF_MAX_S", 0.5)
-    monkeypatch.setattr(music_mood, "STALL_TIMEOUT_S", 1.5)
+    monkeypatch.setattr(analyser, "RESTART_BACKOFF_MIN_S", 0.2)
+    monkeypatch.setattr(analyser, "RESTART_BACKOFF_MAX_S", 0.5)
+    monkeypatch.setattr(analyser, "STALL_TIMEOUT_S", 1.5)
 
 
 @pytest.fixture
 def fast_model_check(monkeypatch: pytest.MonkeyPatch) -> float:
     """The model file is looked at every 0.2 s instead of every 30 s (real time, real timer)."""
-    monkeypatch.setattr(music_mood, "MODEL_CHECK_INTERVAL_S", 0.2)
+    monkeypatch.setattr(analyser, "MODEL_CHECK_INTERVAL_S", 0.2)
     return 0.2
 
 

@@ -28,7 +28,7 @@ class FakeMoodSource:
     """Implements the `MoodSource` protocol; the test pushes readings into it."""
 
     def __init__(self) -> None:
-        self.reading: Reading | None = None
+        self.data: Reading | None = None
         self.available = True
         self.hop_seconds = HOP_S
         self.listeners: list[Callable[[], None]] = []
@@ -38,7 +38,7 @@ class FakeMoodSource:
         return lambda: self.listeners.remove(update_callback)
 
     def push(self, reading: Reading | None) -> None:
-        self.reading = reading
+        self.data = reading
         for listener in list(self.listeners):
             listener()
 

@@ -25,7 +25,7 @@ from custom_components.music_mood.const import (
     DOMAIN,
     SOURCE_TYPE_FFMPEG,
 )
-from custom_components.music_mood.pipeline import PipelineStatus
+from custom_components.music_mood.music_mood_core.stream_loop import StreamStatus
 
 from .assets import TEST_MODEL_ID
 from .entries import analyser_entry
@@ -48,8 +48,8 @@ async def test_file_source_feeds_sensors(
         lambda: hass.states.get("sensor.living_room_valence").state != STATE_UNAVAILABLE,
         what="the first reading",
     )
-    pipeline = entry.runtime_data.pipeline
-    reading = pipeline.reading
+    coordinator = entry.runtime_data.coordinator
+    reading = coordinator.data
     assert reading is not None
     assert -1.0 <= reading.valence <= 1.0
     assert -1.0 <= reading.arousal <= 1.0
@@ -60,8 +60,8 @@ async def test_file_source_feeds_sensors(
     assert hass.states.get("binary_sensor.living_room_music_playing").state == STATE_ON
     assert hass.states.get("sensor.living_room_analyser_status").state == "running"
     # The first excerpt ends after 60 frames of 1102 samples, on the first hop boundary after it.
-    assert pipeline.last_end_sample == 66150
-    assert pipeline.hop_seconds == pytest.approx(0.5)
+    assert coordinator.data.end_sample == 66150
+    assert coordinator.hop_seconds == pytest.approx(0.5)
 
     entity_registry = er.async_get(hass)
     valence = entity_registry.async_get("sensor.living_room_valence")
@@ -76,13 +76,13 @@ async def test_file_source_feeds_sensors(
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     assert device.name == "Living room"
 
-    ffmpeg_pid = pipeline.stats.ffmpeg_pid
+    ffmpeg_pid = coordinator.stats.ffmpeg_pid
     assert ffmpeg_pid is not None
     assert pid_alive(ffmpeg_pid)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert not pid_alive(ffmpeg_pid)
-    assert pipeline.status is PipelineStatus.STOPPED
+    assert coordinator.status is StreamStatus.STOPPED
 
 
 async def test_silence_turns_music_off_and_holds_mood(
@@ -94,14 +94,14 @@ async def test_silence_turns_music_off_and_holds_mood(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
     held: list[tuple[float, float]] = []
 
     def remember() -> None:
-        if pipeline.reading is not None and pipeline.reading.playing:
-            held.append((pipeline.reading.valence, pipeline.reading.arousal))
+        if coordinator.data is not None and coordinator.data.playing:
+            held.append((coordinator.data.valence, coordinator.data.arousal))
 
-    unsubscribe = pipeline.async_add_listener(remember)
+    unsubscribe = coordinator.async_add_listener(remember)
     await wait_for(
         lambda: hass.states.get("binary_sensor.living_room_music_playing").state == STATE_OFF,
         timeout_s=12.0,
@@ -111,8 +111,8 @@ async def test_silence_turns_music_off_and_holds_mood(
     assert held, "music was heard before the silence"
     assert hass.states.get("sensor.living_room_mood").state == "none"
     # The last music mood is held, not dragged towards what the model makes of silence.
-    assert (pipeline.reading.valence, pipeline.reading.arousal) == held[-1]
-    assert pipeline.reading.level_dbfs < -50.0
+    assert (coordinator.data.valence, coordinator.data.arousal) == held[-1]
+    assert coordinator.data.level_dbfs < -50.0
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -122,9 +122,9 @@ async def test_home_assistant_stop_ends_ffmpeg(
     entry = analyser_entry(str(media_dir / "short.wav"))
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
-    await wait_for(lambda: pipeline.stats.ffmpeg_pid is not None, what="ffmpeg to start")
-    pid = pipeline.stats.ffmpeg_pid
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(lambda: coordinator.stats.ffmpeg_pid is not None, what="ffmpeg to start")
+    pid = coordinator.stats.ffmpeg_pid
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
     await hass.async_block_till_done()
     await wait_for(lambda: not pid_alive(pid), timeout_s=5.0, what="ffmpeg to be reaped")
@@ -198,5 +198,5 @@ async def test_reconfigure_and_options_each_reload_once(
     await hass.async_block_till_done()
     assert entry.options[CONF_SMOOTHING_S] == 0.5
     assert len(setups) == 3
-    assert entry.runtime_data.pipeline.settings.smoothing_s == 0.5
+    assert entry.runtime_data.coordinator.settings.smoothing_s == 0.5
     assert await hass.config_entries.async_unload(entry.entry_id)

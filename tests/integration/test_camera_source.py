@@ -33,10 +33,10 @@ async def test_camera_stream_feeds_sensors(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await wait_for(lambda: _available(hass), what="the camera's audio to be heard")
 
-    pipeline = entry.runtime_data.pipeline
-    assert pipeline.reading is not None
-    assert float(hass.states.get(VALENCE).state) == round(pipeline.reading.valence, 2)
-    assert -1.0 <= pipeline.reading.arousal <= 1.0
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.data is not None
+    assert float(hass.states.get(VALENCE).state) == round(coordinator.data.valence, 2)
+    assert -1.0 <= coordinator.data.arousal <= 1.0
     assert hass.states.get(STATUS).state == "running"
     assert hass.states.get("binary_sensor.living_room_music_playing").state == "on"
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -56,15 +56,15 @@ async def test_camera_without_stream_source_waits_for_one(
     entry.add_to_hass(hass)
     caplog.set_level(logging.INFO, logger="custom_components.music_mood")
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
 
     await wait_for(lambda: hass.states.get(STATUS).state == "source_error", what="the error")
     # Retried with back-off, still unavailable, still one log line.
-    await wait_for(lambda: pipeline.stats.restarts >= 3, what="retries")
+    await wait_for(lambda: coordinator.stats.restarts >= 3, what="retries")
     assert not _available(hass)
     detail = hass.states.get(STATUS).attributes["detail"]
     assert detail == f"no_stream_source: {camera_id} has no stream source (yet)"
-    assert pipeline.stats.ffmpeg_starts == 0
+    assert coordinator.stats.ffmpeg_starts == 0
 
     server = stream_server(media_dir / "short.wav", pace=True, loop=True)
     camera.url = server.url

@@ -35,8 +35,8 @@ async def test_diagnostics_redact_credentials(
     entry = analyser_entry(source)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
-    await wait_for(lambda: pipeline.reading is not None, what="the first reading")
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(lambda: coordinator.data is not None, what="the first reading")
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     text = repr(diagnostics)

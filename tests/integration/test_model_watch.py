@@ -46,29 +46,31 @@ async def test_model_file_changes_are_noticed_while_running(
     entry.add_to_hass(hass)
     caplog.set_level(logging.INFO, logger="custom_components.music_mood")
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
     await wait_for(lambda: _available(hass), what="the first reading")
-    first_model = pipeline.model
+    first_model = coordinator.model
     assert first_model is not None
 
     # A good, different model replaces the file: loaded and used without a reload of the entry.
     shutil.copy(BUNDLED_MODEL_PATH, model_file)
-    await wait_for(lambda: pipeline.model is not first_model, what="the new model to be loaded")
-    readings = pipeline.stats.readings
-    await wait_for(lambda: pipeline.stats.readings > readings, what="readings from the new model")
+    await wait_for(lambda: coordinator.model is not first_model, what="the new model to be loaded")
+    readings = coordinator.stats.readings
+    await wait_for(
+        lambda: coordinator.stats.readings > readings, what="readings from the new model"
+    )
     assert _available(hass)
     assert _issue(hass, entry.entry_id) is None
-    assert pipeline.model is not None
-    assert pipeline.model.info == load_model(model_file).info
+    assert coordinator.model is not None
+    assert coordinator.model.info == load_model(model_file).info
     with pytest.raises(RuntimeError, match="closed"):
         first_model.predict(np.zeros((60, 68), dtype=np.float32))
     assert any("reloaded it" in r.getMessage() for r in caplog.records)
     # An unchanged file is left alone: several checks later, same model, same ffmpeg.
-    current, pid = pipeline.model, pipeline.stats.ffmpeg_pid
-    readings = pipeline.stats.readings
-    await wait_for(lambda: pipeline.stats.readings >= readings + 3, what="more readings")
-    assert pipeline.model is current
-    assert pipeline.stats.ffmpeg_pid == pid
+    current, pid = coordinator.model, coordinator.stats.ffmpeg_pid
+    readings = coordinator.stats.readings
+    await wait_for(lambda: coordinator.stats.readings >= readings + 3, what="more readings")
+    assert coordinator.model is current
+    assert coordinator.stats.ffmpeg_pid == pid
 
     # Removed: repair issue, unavailable, ffmpeg stopped, one error line.
     model_file.unlink()
@@ -112,7 +114,7 @@ async def test_model_failing_to_predict_is_handled_once(
     entry.add_to_hass(hass)
     caplog.set_level(logging.INFO, logger="custom_components.music_mood")
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
     await wait_for(lambda: _available(hass), what="the first reading")
     seen: list[tuple[str, bool, str | None]] = []
 
@@ -120,18 +122,18 @@ async def test_model_failing_to_predict_is_handled_once(
         issue = _issue(hass, entry.entry_id)
         seen.append(
             (
-                pipeline.status.value,
-                pipeline.available,
+                coordinator.status.value,
+                coordinator.available,
                 None if issue is None else issue.translation_placeholders["reason"],
             )
         )
 
-    unsubscribe = pipeline.async_add_listener(record)
-    broken = pipeline.model
+    unsubscribe = coordinator.async_add_listener(record)
+    broken = coordinator.model
     assert broken is not None
     broken.close()
     await wait_for(
-        lambda: pipeline.model is not broken and _available(hass), what="recovery with a reload"
+        lambda: coordinator.model is not broken and _available(hass), what="recovery with a reload"
     )
     unsubscribe()
     assert ("model_error", False, "inference_failed") in seen

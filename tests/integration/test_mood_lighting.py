@@ -2,8 +2,8 @@
 demo integration's light entity.
 
 The source of readings is a small in-test implementation of the `MoodSource` protocol (a test
-double of the pipeline, so readings can be chosen); the last test runs the real pipeline on
-real audio.
+double of the analyser's coordinator, so readings can be chosen); the last test runs a real
+analyser on real audio.
 """
 
 from __future__ import annotations
@@ -464,7 +464,7 @@ async def test_real_pipeline_on_real_audio_colours_a_light(
     assert hass.states.get("switch.living_room_mood_lighting").state == STATE_ON
 
     await wait_for(lambda: len(turn_on) > 0, what="a mood colour sent to the light")
-    reading = entry.runtime_data.pipeline.reading
+    reading = entry.runtime_data.coordinator.data
     assert reading is not None
     assert reading.playing
     call = turn_on[0].data

@@ -10,7 +10,7 @@ from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from custom_components.music_mood import pipeline_settings
+from custom_components.music_mood.analyser import analyser_settings
 from custom_components.music_mood.const import (
     CONF_COLOUR_PRESET,
     CONF_CORNER_NEGATIVE_CALM,
@@ -152,7 +152,7 @@ async def test_pacing_defaults_apply_to_entries_made_before_the_options_existed(
     settings = MoodLightingSettings.from_options(entry.options)
     assert settings.pacing.hysteresis.immediate_delta_e == DEFAULT_IMMEDIATE_DELTA_E
     assert settings.pacing.drift_interval_s == DEFAULT_DRIFT_INTERVAL_S
-    pipeline = pipeline_settings(entry)
+    pipeline = analyser_settings(entry)
     assert (pipeline.mood_dead_band, pipeline.mood_dwell_s) == (
         DEFAULT_DEAD_BAND,
         DEFAULT_DWELL_S,
@@ -183,7 +183,7 @@ async def test_mood_dead_band_and_dwell_are_analysis_options(hass: HomeAssistant
         result["flow_id"], {**defaults, CONF_MOOD_DEAD_BAND: 0.2, CONF_MOOD_DWELL_S: 3.0}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    settings = pipeline_settings(entry)
+    settings = analyser_settings(entry)
     assert (settings.mood_dead_band, settings.mood_dwell_s) == (0.2, 3.0)
     assert settings.smoothing_s == 1.0
 

@@ -206,7 +206,7 @@ async def test_options_change_the_keepalive_and_reload(
     await hass.async_block_till_done()
     assert entry.options[CONF_KEEPALIVE_S] == 4.5
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.connection.keepalive.total_seconds() == 4.5
+    assert entry.runtime_data.coordinator.keepalive.total_seconds() == 4.5
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

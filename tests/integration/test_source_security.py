@@ -307,12 +307,12 @@ async def test_an_sdp_document_over_http_binds_no_udp_port(
     entry = analyser_entry(PLAYER, source_type=SOURCE_TYPE_MEDIA_PLAYER)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
     bound_while_running: list[bool] = []
 
     def refused_twice() -> bool:
         bound_while_running.append(udp_port in _bound_udp_ports())
-        return pipeline.stats.restarts >= 2
+        return coordinator.stats.restarts >= 2
 
     await wait_for(refused_twice, what="ffmpeg to refuse the SDP twice")
     assert "not on whitelist" in hass.states.get(STATUS).attributes["detail"]
@@ -372,8 +372,8 @@ async def test_media_player_content_that_is_not_a_stream_or_allowed_file_is_refu
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await wait_for(lambda: hass.states.get(STATUS).state == "unsupported_media", what="the refusal")
-    pipeline = entry.runtime_data.pipeline
-    assert pipeline.stats.ffmpeg_starts == 0
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.stats.ffmpeg_starts == 0
     assert "cannot be followed" in hass.states.get(STATUS).attributes["detail"]
     assert _untouched(traps)
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -402,14 +402,14 @@ async def test_camera_stream_source_that_is_not_a_stream_is_refused(
     entry = analyser_entry(camera_id, source_type=SOURCE_TYPE_CAMERA)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
     await wait_for(lambda: hass.states.get(STATUS).state == "source_error", what="the refusal")
-    await wait_for(lambda: pipeline.stats.restarts >= 2, what="a retry, refused again")
+    await wait_for(lambda: coordinator.stats.restarts >= 2, what="a retry, refused again")
     assert hass.states.get(STATUS).attributes["detail"].startswith("invalid_source: ")
     detail = hass.states.get(STATUS).attributes["detail"]
     assert "are accepted from a device" in detail
     assert f"{camera_id} gives " in detail
-    assert pipeline.stats.ffmpeg_starts == 0
+    assert coordinator.stats.ffmpeg_starts == 0
     assert _untouched(traps)
     assert await hass.config_entries.async_unload(entry.entry_id)
 
@@ -466,8 +466,8 @@ async def test_credentials_never_show_in_attributes_diagnostics_or_logs(
     entry = analyser_entry(source)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
-    await wait_for(lambda: pipeline.stats.restarts >= 2, what="ffmpeg to fail twice")
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(lambda: coordinator.stats.restarts >= 2, what="ffmpeg to fail twice")
     attributes = hass.states.get(STATUS).attributes
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     shown = {
@@ -503,5 +503,5 @@ async def test_a_huge_content_id_is_refused_and_shown_short(
     assert "at most 4096" in detail
     assert len(detail) < 1000
     assert "pppp" not in detail
-    assert entry.runtime_data.pipeline.stats.ffmpeg_starts == 0
+    assert entry.runtime_data.coordinator.stats.ffmpeg_starts == 0
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -40,17 +40,17 @@ async def test_live_predictions_equal_offline_model(
     entry = analyser_entry(server.url)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
     live: dict[int, tuple[float, float]] = {}
 
     def record() -> None:
-        if pipeline.reading is not None and pipeline.last_end_sample not in live:
-            live[pipeline.last_end_sample] = (
-                pipeline.reading.raw_valence,
-                pipeline.reading.raw_arousal,
+        if coordinator.data is not None and coordinator.data.end_sample not in live:
+            live[coordinator.data.end_sample] = (
+                coordinator.data.raw_valence,
+                coordinator.data.raw_arousal,
             )
 
-    unsubscribe = pipeline.async_add_listener(record)
+    unsubscribe = coordinator.async_add_listener(record)
     # 8 s of audio: hops end at 3.0 s .. 8.0 s.
     await wait_for(lambda: len(live) >= 10, what="ten live readings")
     unsubscribe()
@@ -89,14 +89,14 @@ async def test_recovers_when_the_server_dies(
     entry.add_to_hass(hass)
     caplog.set_level(logging.INFO, logger="custom_components.music_mood")
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
     await wait_for(lambda: _available(hass), what="the first reading")
 
     server.stop()
     await wait_for(lambda: not _available(hass), what="entities to become unavailable")
     assert hass.states.get("sensor.living_room_analyser_status").state == "reconnecting"
     # Several refused reconnects while the server is away.
-    await wait_for(lambda: pipeline.stats.restarts >= 3, what="retries")
+    await wait_for(lambda: coordinator.stats.restarts >= 3, what="retries")
     assert not _available(hass)
 
     server.start()
@@ -116,12 +116,12 @@ async def test_recovers_from_a_stalled_stream(
     entry = analyser_entry(server.url)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
     await wait_for(lambda: _available(hass), what="the first reading")
     os.kill(server.pid, signal.SIGSTOP)  # the connection stays open, no byte arrives
     try:
         await wait_for(lambda: not _available(hass), what="the stall to be noticed")
-        assert "no audio" in (pipeline.stats.last_error or "")
+        assert "no audio" in (coordinator.stats.last_error or "")
     finally:
         os.kill(server.pid, signal.SIGCONT)
     await wait_for(lambda: _available(hass), timeout_s=20.0, what="recovery after the stall")
@@ -151,7 +151,7 @@ async def test_follows_a_media_player(
     await wait_for(lambda: hass.states.get(status).state == "unsupported_media", what="unsupported")
     assert not _available(hass)
     assert "spotify:track" in hass.states.get(status).attributes["detail"]
-    assert entry.runtime_data.pipeline.stats.ffmpeg_pid is None
+    assert entry.runtime_data.coordinator.stats.ffmpeg_pid is None
 
     hass.states.async_set("media_player.kitchen", "playing", {"media_content_id": server.url})
     await wait_for(lambda: _available(hass), what="the stream again")
@@ -166,9 +166,9 @@ async def test_twenty_reloads_leave_no_process_task_or_timer(
     assert await hass.config_entries.async_setup(entry.entry_id)
     started: list[int] = []
     for _ in range(20):
-        pipeline = entry.runtime_data.pipeline
-        await wait_for(lambda: pipeline.stats.ffmpeg_pid is not None, what="ffmpeg to start")  # noqa: B023
-        started.append(pipeline.stats.ffmpeg_pid)
+        coordinator = entry.runtime_data.coordinator
+        await wait_for(lambda: coordinator.stats.ffmpeg_pid is not None, what="ffmpeg to start")  # noqa: B023
+        started.append(coordinator.stats.ffmpeg_pid)
         assert await hass.config_entries.async_reload(entry.entry_id)
         await hass.async_block_till_done()
         assert len(ffmpeg_children()) <= 1

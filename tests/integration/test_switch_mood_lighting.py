@@ -51,10 +51,11 @@ async def test_switch_stops_and_starts_mood_lighting(
     await hass.async_block_till_done()
     assert hass.states.get(SWITCH).state == STATE_OFF
     assert [call.data[ATTR_ENTITY_ID] for call in turn_off] == [LAMP]
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
     switch_entity = hass.data["entity_components"]["switch"].get_entity(SWITCH)
     assert not switch_entity.driver.enabled
-    assert switch_entity.driver._async_source_updated not in pipeline._listeners
+    listeners = [listener for listener, _ in coordinator._listeners.values()]
+    assert switch_entity.driver._async_source_updated not in listeners
 
     sent = len(turn_on)
     await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: SWITCH}, blocking=True)

@@ -93,7 +93,7 @@ async def test_crafted_model_files_are_reported_and_a_good_file_recovers(
     entry = analyser_entry(str(media_dir / "short.wav"), model="user/mine.onnx", loop_file=True)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
 
     for data, reason, detail in CRAFTED_SEQUENCE:
         model_file.write_bytes(data)
@@ -103,8 +103,7 @@ async def test_crafted_model_files_are_reported_and_a_good_file_recovers(
         )
         assert hass.states.get(STATUS).state == "model_error"
         assert hass.states.get(STATUS).attributes["detail"].startswith(reason)
-        assert pipeline._task is not None
-        assert not pipeline._task.done()
+        assert coordinator.stream.running
         assert not _available(hass)
         assert ffmpeg_children() == []
 
@@ -124,11 +123,10 @@ async def test_an_over_long_media_file_name_is_reported_and_the_analyser_recover
     entry = analyser_entry("media_player.kitchen", source_type=SOURCE_TYPE_MEDIA_PLAYER)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
     await wait_for(lambda: hass.states.get(STATUS).state == "unsupported_media", what="the refusal")
     assert "is longer than file names may be" in hass.states.get(STATUS).attributes["detail"]
-    assert pipeline._task is not None
-    assert not pipeline._task.done()
+    assert coordinator.stream.running
 
     hass.states.async_set(
         "media_player.kitchen", "playing", {"media_content_id": str(media_dir / "short.wav")}
@@ -144,9 +142,8 @@ async def test_an_over_long_model_id_is_a_model_error_not_a_dead_task(
     entry = analyser_entry(str(media_dir / "short.wav"), model="user/" + "m" * 300 + ".onnx")
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    pipeline = entry.runtime_data.pipeline
+    coordinator = entry.runtime_data.coordinator
     await wait_for(lambda: hass.states.get(STATUS).state == "model_error", what="the model error")
     assert _issue_reason(hass, entry.entry_id) == "not_found"
-    assert pipeline._task is not None
-    assert not pipeline._task.done()
+    assert coordinator.stream.running
     assert await hass.config_entries.async_unload(entry.entry_id)
