@@ -12,6 +12,7 @@ import voluptuous as vol
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components import music_mood
 from custom_components.music_mood.audio_source import SourceError, parse_ffmpeg_input
@@ -356,3 +357,24 @@ async def test_every_source_type_row_is_offered_and_labelled(
     )
     selector = result["data_schema"].schema[CONF_SOURCE_TYPE]
     assert selector.config["options"] == list(SOURCE_TYPE_FLOWS)
+
+
+async def test_entry_from_before_entry_kinds_gets_the_analyser_flows(
+    hass: HomeAssistant, media_dir: Path
+) -> None:
+    # Analyser entries written before serial strips existed have no kind in their data.
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={
+            CONF_SOURCE_TYPE: SOURCE_TYPE_FFMPEG,
+            CONF_SOURCE: str(media_dir / "short.wav"),
+            CONF_MODEL: TEST_MODEL_ID,
+        },
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["pipeline", "mood_lighting"]
+    result = await _start_reconfigure(hass, entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
