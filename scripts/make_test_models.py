@@ -39,6 +39,7 @@ from music_mood_core.model_contract import (  # noqa: E402
     FORMAT_FEATURES,
     N_FEATURES,
     NORMALISATION_EXCERPT,
+    OUTPUT_NAMES,
 )
 
 from training.export import (  # noqa: E402
@@ -197,7 +198,7 @@ def ensemble_model(
             last_step_by_slice=target == "arousal",
             average_gain=average_gain,
         )
-        for target in ("valence", "arousal")
+        for target in OUTPUT_NAMES
     }
     model = ensemble_graph_model(
         standardiser,
@@ -402,7 +403,7 @@ def main() -> None:
     save(ensemble, "ensemble.onnx")
     for label, batch in (("batch1", 1), ("batch4", 4)):
         features = realistic_features(seed=1, batch=batch)
-        out = run_ort(ensemble, {"features": features})
+        out = run_ort(ensemble, {FEATURES_INPUT: features})
         references[f"ensemble.{label}.features"] = features
         references[f"ensemble.{label}.valence"] = out["valence"]
         references[f"ensemble.{label}.arousal"] = out["arousal"]
@@ -410,7 +411,7 @@ def main() -> None:
     tiny = tiny_model()
     tiny_bytes = save(tiny, "tiny.onnx")
     features = realistic_features(seed=2, batch=3)
-    out = run_ort(tiny, {"features": features})
+    out = run_ort(tiny, {FEATURES_INPUT: features})
     references["tiny.batch3.features"] = features
     references["tiny.batch3.valence"] = out["valence"]
     references["tiny.batch3.arousal"] = out["arousal"]
@@ -420,7 +421,7 @@ def main() -> None:
     # Averages scaled by 10: outputs leave [-1, 1], so clipping in MoodModel.predict is observable.
     unbounded = tiny_model(average_gain=10.0)
     save(unbounded, "tiny_unbounded.onnx")
-    out = run_ort(unbounded, {"features": features})
+    out = run_ort(unbounded, {FEATURES_INPUT: features})
     references["tiny_unbounded.batch3.valence"] = out["valence"]
     references["tiny_unbounded.batch3.arousal"] = out["arousal"]
 
