@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from music_mood_core.features import EXTRACTOR_VERSION
 from music_mood_core.model import load_model
+from music_mood_core.model_contract import FORMAT_FEATURES, FORMAT_LOUDNESS
 from numpy.typing import NDArray
 
 from .config import GRUSettings
@@ -264,7 +265,7 @@ def train_candidates(
                 figures=figures,
                 seeds=seeds,
                 training_data=training_data,
-                model_format="1",
+                model_format=FORMAT_FEATURES,
             )
             torch_error = export_ensemble(ensemble, path, metadata, check_features)
         else:
@@ -289,7 +290,7 @@ def train_candidates(
             )
             figures = evaluate(stats.predict, validation)
             robust = gain_robust_score(stats.predict, validation)
-            model_format = "1" if loudness == "none" else "2"
+            model_format = FORMAT_FEATURES if loudness == "none" else FORMAT_LOUDNESS
             metadata = _metadata(
                 name,
                 description=description,
