@@ -13,7 +13,6 @@ from music_mood_core.adalight import (
     PROTOCOL_ADALIGHT,
     PROTOCOL_AWA,
     PROTOCOL_TPM2,
-    ReconnectBackoff,
     SerialStrip,
     StripConfig,
     StripError,
@@ -88,13 +87,6 @@ def test_brightness_scales_the_colour() -> None:
     assert solid_frame(PROTOCOL_ADALIGHT, 2, (255, 128, 0), 128) == b"Ada\x00\x01\x54" + bytes(
         [128, 64, 0, 128, 64, 0]
     )
-
-
-def test_backoff_doubles_up_to_the_maximum_and_resets() -> None:
-    backoff = ReconnectBackoff(initial_s=1.0, maximum_s=5.0)
-    assert [backoff.next_delay() for _ in range(5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
-    backoff.reset()
-    assert backoff.next_delay() == 1.0
 
 
 def _read_exactly(port: serial.SerialBase, size: int, timeout_s: float = 5.0) -> bytes:

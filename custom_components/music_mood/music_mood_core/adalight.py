@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 import serial
@@ -133,26 +133,6 @@ def solid_frame(protocol: str, led_count: int, rgb: RGB, brightness: int = 255) 
     if led_count < 1:
         raise ValueError("led_count must be at least 1")
     return build_frame(protocol, [scale_rgb(rgb, brightness)] * led_count)
-
-
-@dataclass(slots=True)
-class ReconnectBackoff:
-    """Delays between reconnection attempts: doubling from ``initial_s`` up to ``maximum_s``."""
-
-    initial_s: float = 1.0
-    maximum_s: float = 60.0
-    _next_s: float = field(init=False, default=0.0)
-
-    def __post_init__(self) -> None:
-        self._next_s = self.initial_s
-
-    def next_delay(self) -> float:
-        delay = self._next_s
-        self._next_s = min(self.maximum_s, self._next_s * 2.0)
-        return delay
-
-    def reset(self) -> None:
-        self._next_s = self.initial_s
 
 
 OpenPort = Callable[..., serial.SerialBase]
