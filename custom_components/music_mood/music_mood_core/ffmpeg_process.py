@@ -12,6 +12,10 @@ The protocol also applies back-pressure: once ``max_buffered_bytes`` of unread P
 pending request needs more), it stops reading ffmpeg's stdout. The pipe fills, ffmpeg blocks on its
 write and stops reading its input, and a network source is throttled by TCP itself; memory stays
 bounded however fast the input arrives and however slowly the caller reads.
+
+A process started with ``input_pipe`` reads its input from stdin (raw PCM a FIFO or a UDP socket
+delivered): ``write_input`` waits while the pipe is full, so the same back-pressure reaches whoever
+feeds it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ _STDERR_LINES_KEPT: Final = 20
 # Unread PCM kept before ffmpeg's stdout is paused: a few hops of a live stream, about 3 s at
 # 22.05 kHz. Requests larger than this still complete (the limit rises to the request).
 DEFAULT_MAX_BUFFERED_BYTES: Final = 128 * 1024
+_STDIN: Final = 0
 _STDOUT: Final = 1
 _STDERR: Final = 2
 
@@ -62,6 +67,16 @@ class _PcmProtocol(asyncio.SubprocessProtocol):
         self._stdout: asyncio.ReadTransport | None = None
         self._paused = False
         self._discarding = False
+        self.stdin_closed = False
+        # Set while ffmpeg's stdin pipe accepts more (asyncio pauses writing when it is full).
+        self.can_write = asyncio.Event()
+        self.can_write.set()
+
+    def pause_writing(self) -> None:
+        self.can_write.clear()
+
+    def resume_writing(self) -> None:
+        self.can_write.set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if isinstance(transport, asyncio.SubprocessTransport):
@@ -121,7 +136,10 @@ class _PcmProtocol(asyncio.SubprocessProtocol):
             self.stderr_tail.extend(line.decode("utf-8", "replace").strip() for line in lines)
 
     def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
-        if fd == _STDOUT:
+        if fd == _STDIN:
+            self.stdin_closed = True
+            self.can_write.set()  # a writer waiting for room learns that there will be none
+        elif fd == _STDOUT:
             self.stdout_closed = True
             self._wake_if_ready()
         elif fd == _STDERR and self._stderr_partial:
@@ -150,12 +168,17 @@ class FfmpegPcmProcess:
     """Async owner of one ffmpeg process whose stdout carries raw PCM."""
 
     def __init__(
-        self, command: Sequence[str], *, max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES
+        self,
+        command: Sequence[str],
+        *,
+        max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES,
+        input_pipe: bool = False,
     ) -> None:
         if max_buffered_bytes <= 0:
             raise ValueError(f"max_buffered_bytes must be positive (got {max_buffered_bytes})")
         self._command = list(command)
         self._max_buffered_bytes = max_buffered_bytes
+        self._input_pipe = input_pipe
         self._transport: asyncio.SubprocessTransport | None = None
         self._protocol: _PcmProtocol | None = None
 
@@ -196,7 +219,7 @@ class FfmpegPcmProcess:
             self._transport, self._protocol = await loop.subprocess_exec(
                 lambda: _PcmProtocol(loop, self._max_buffered_bytes),
                 *self._command,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=asyncio.subprocess.PIPE if self._input_pipe else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 # Own process group: a Ctrl-C meant for Home Assistant must not kill ffmpeg behind
@@ -205,6 +228,30 @@ class FfmpegPcmProcess:
             )
         except OSError as error:
             raise FfmpegStartError(f"cannot start {self._command[0]!r}: {error}") from error
+
+    async def write_input(self, data: bytes) -> None:
+        """Give ``data`` to ffmpeg's stdin, then wait while the pipe is full (back-pressure).
+
+        FfmpegEndedError once ffmpeg no longer reads its input (it exited or was closed).
+        """
+        pipe, protocol = self._stdin_pipe()
+        if protocol.stdin_closed or pipe.is_closing():
+            raise FfmpegEndedError(f"ffmpeg stopped reading its input ({self.describe_failure()})")
+        pipe.write(data)
+        await protocol.can_write.wait()
+
+    def close_input(self) -> None:
+        """End ffmpeg's input: it decodes what it has, writes it out and exits."""
+        pipe, _protocol = self._stdin_pipe()
+        if not pipe.is_closing():
+            pipe.close()
+
+    def _stdin_pipe(self) -> tuple[asyncio.WriteTransport, _PcmProtocol]:
+        protocol = self._require_protocol()
+        pipe = None if self._transport is None else self._transport.get_pipe_transport(_STDIN)
+        if not isinstance(pipe, asyncio.WriteTransport):
+            raise RuntimeError("ffmpeg was not started with an input pipe")
+        return pipe, protocol
 
     async def read_exactly(self, n_bytes: int, timeout_s: float) -> bytes:
         """``n_bytes`` of PCM; FfmpegEndedError at the end, FfmpegStalledError on a stall."""
