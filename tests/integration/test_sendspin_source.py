@@ -1,0 +1,295 @@
+"""The Sendspin player against a real Sendspin server (aiosendspin's server role, its own process).
+
+The server streams a generated WAV file to the player the way Music Assistant streams a group:
+PCM chunks stamped with the server-clock moment they are heard. The analysis reads the player's
+stream hop by hop through the live path (``timeline_step``), and its play times are checked
+against the server's own timestamps mapped through the true offset between the two clocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import wave
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import numpy as np
+import pytest
+
+from custom_components.music_mood.music_mood_core.features import ExcerptStream
+from custom_components.music_mood.music_mood_core.model import MoodModel, load_model
+from custom_components.music_mood.music_mood_core.pcm_source import (
+    PcmFormat,
+    SourceUnavailableError,
+)
+from custom_components.music_mood.music_mood_core.sendspin_wire import parse_server_url
+from custom_components.music_mood.music_mood_core.timeline import (
+    Timeline,
+    timeline,
+    timeline_step,
+)
+from custom_components.music_mood.sendspin_player import (
+    SendspinPlayer,
+    SendspinStream,
+)
+from tests.data_paths import REPO_ROOT
+
+from .processes import free_port, wait_for
+
+SERVER_SCRIPT = Path(__file__).with_name("sendspin_server.py")
+BUNDLED_MODEL = REPO_ROOT / "custom_components" / "music_mood" / "models" / "default.onnx"
+SAMPLE_RATE = 22050
+# Readable by the server's interpreter: aiosendspin's server role, and aiohttp web responses that
+# are truthy (aiohttp >= 3.12; Home Assistant 2025.4 pins 3.11, whose empty responses are falsy).
+_SERVER_PROBE = (
+    "import aiohttp.web, aiosendspin.server; assert '__bool__' in vars(aiohttp.web.StreamResponse)"
+)
+SERVER_PYTHON_VARIABLE = "MUSIC_MOOD_SENDSPIN_SERVER_PYTHON"
+
+
+def _server_python() -> str | None:
+    for candidate in (os.environ.get(SERVER_PYTHON_VARIABLE), sys.executable):
+        if candidate and Path(candidate).exists():
+            probe = subprocess.run(
+                [candidate, "-c", _SERVER_PROBE], check=False, capture_output=True
+            )
+            if probe.returncode == 0:
+                return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def server_python() -> str:
+    python = _server_python()
+    if python is None:
+        pytest.skip(
+            "needs a Python with aiosendspin[server]==10.2.1 and aiohttp >= 3.12 to run the "
+            f"Sendspin server: set {SERVER_PYTHON_VARIABLE} (scripts/test.sh builds one)"
+        )
+    return python
+
+
+@pytest.fixture(scope="module")
+def music_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 s of generated music-like audio (a chord with a moving level over pink noise)."""
+    path = tmp_path_factory.mktemp("sendspin") / "music.wav"
+    expression = (
+        "0.25*sin(2*PI*220*t)*(0.6+0.4*sin(2*PI*0.3*t))"
+        "+0.15*sin(2*PI*277.2*t)+0.12*sin(2*PI*329.6*t)*gt(t\\,5)"
+    )
+    subprocess.run(
+        [
+            "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+            "-f", "lavfi", "-i", f"aevalsrc={expression}:s={SAMPLE_RATE}:d=12",
+            "-f", "lavfi", "-i", f"anoisesrc=d=12:c=pink:r={SAMPLE_RATE}:a=0.08:seed=7",
+            "-filter_complex", "amix=inputs=2:normalize=0",
+            "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", str(path),
+        ],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def _wav_samples(path: Path) -> np.ndarray[Any, np.dtype[np.int16]]:
+    with wave.open(str(path), "rb") as wav:
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16)
+
+
+class SendspinServerProcess:
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+
+    def line(self) -> str:
+        assert self.process.stdout is not None
+        return self.process.stdout.readline().decode().strip()
+
+    def play(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"play\n")
+        self.process.stdin.flush()
+
+
+@pytest.fixture
+def sendspin_server(
+    server_python: str, music_wav: Path, socket_enabled: None
+) -> Iterator[tuple[int, SendspinServerProcess]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [server_python, str(SERVER_SCRIPT), str(music_wav), str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    server = SendspinServerProcess(process)
+    try:
+        assert server.line() == "ready"
+        yield port, server
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+async def http_session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def model() -> MoodModel:
+    return load_model(BUNDLED_MODEL)
+
+
+def _raw_to_monotonic_s() -> float:
+    """CLOCK_MONOTONIC - CLOCK_MONOTONIC_RAW (the server's clock), from the tightest of 50 reads."""
+    best: tuple[float, float] | None = None
+    for _ in range(50):
+        before = time.monotonic_ns()
+        raw = time.clock_gettime_ns(time.CLOCK_MONOTONIC_RAW)
+        after = time.monotonic_ns()
+        pair = (after - before, (before + after) / 2 - raw)
+        best = pair if best is None or pair < best else best
+    assert best is not None
+    return best[1] / 1e9
+
+
+class _Tasks:
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.append(task)
+        return task
+
+
+async def _live_readings(
+    stream: SendspinStream, model: MoodModel
+) -> tuple[np.ndarray[Any, np.dtype[np.int16]], list[Timeline], list[tuple[float, float]]]:
+    """Read the stream hop by hop as the stream loop does, until the server ends it."""
+    excerpts: ExcerptStream = model.info.excerpt_stream()
+    received: list[np.ndarray[Any, np.dtype[np.int16]]] = []
+    readings: list[Timeline] = []
+    # (estimated play time on the local clock, the server's stamp of the same sample), seconds
+    play_times: list[tuple[float, float]] = []
+    while True:
+        to_boundary = excerpts.hop_samples - excerpts.position % excerpts.hop_samples
+        try:
+            data = await stream.read_exactly(2 * to_boundary, timeout_s=15.0)
+        except EOFError:
+            break
+        pcm = np.frombuffer(data, dtype="<i2")
+        received.append(pcm)
+        reading = timeline_step(excerpts, model, pcm)
+        readings.append(reading)
+        for end_sample in reading.end_samples:
+            last = int(end_sample) - 1
+            estimated, stamped = stream.play_time_s(last), stream.server_time_us(last)
+            assert estimated is not None
+            assert stamped is not None
+            play_times.append((estimated, stamped / 1e6))
+    return np.concatenate(received), readings, play_times
+
+
+async def test_sendspin_stream_equals_offline_analysis_and_knows_when_it_plays(
+    sendspin_server: tuple[int, SendspinServerProcess],
+    http_session: aiohttp.ClientSession,
+    music_wav: Path,
+    model: MoodModel,
+) -> None:
+    port, server = sendspin_server
+    changes: list[None] = []
+    tasks = _Tasks()
+    player = SendspinPlayer(
+        http_session,
+        parse_server_url(f"ws://127.0.0.1:{port}"),
+        client_id="music-mood-test",
+        name="Music Mood test",
+        on_change=lambda: changes.append(None),
+    )
+    try:
+        # Joined, but nothing plays to the player yet: waiting, not an error.
+        with pytest.raises(SourceUnavailableError) as waiting:
+            await player.async_resolve(SAMPLE_RATE, tasks.spawn)
+        assert waiting.value.kind == "waiting_for_media"
+        assert server.line() == "client music-mood-test"
+
+        server.play()
+        await wait_for(lambda: player.stream is not None, what="the stream to start")
+        source = await player.async_resolve(SAMPLE_RATE, tasks.spawn)
+        assert source.real_time
+        hop = model.info.excerpt_stream().hop_samples
+        stream = source.open(PcmFormat(SAMPLE_RATE, hop, 8 * hop))
+        assert isinstance(stream, SendspinStream)
+        await stream.start()
+        raw_to_local_before = _raw_to_monotonic_s()
+        received, live_parts, play_times = await _live_readings(stream, model)
+        raw_to_local_after = _raw_to_monotonic_s()
+        assert server.line() == "ended"
+
+        # The player heard the file: the same samples, in order, none lost or added. The stream
+        # loop reads whole hops, so a last partial hop stays unread; the server itself may keep
+        # back the end of a file shorter than its own chunk.
+        sent = _wav_samples(music_wav)
+        assert sent.size - stream.received_samples < SAMPLE_RATE // 20
+        assert stream.received_samples - received.size < hop
+        np.testing.assert_array_equal(received, sent[: received.size])
+        live = Timeline.joined(SAMPLE_RATE, live_parts)
+        offline = timeline(received, model)
+        assert len(live) == len(offline) > 15
+        np.testing.assert_array_equal(live.end_samples, offline.end_samples)
+        np.testing.assert_allclose(live.valence, offline.valence, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(live.arousal, offline.arousal, rtol=0, atol=1e-5)
+
+        # Play times: the player's estimate against the server's stamp on the local clock.
+        offset_s = (raw_to_local_before + raw_to_local_after) / 2
+        errors_ms = np.array(
+            [(estimated - (stamped + offset_s)) * 1e3 for estimated, stamped in play_times]
+        )
+        uncertainty_ms = (player.clock.uncertainty_us or 0.0) / 1e3
+        clock_drift_ms = abs(raw_to_local_after - raw_to_local_before) * 1e3
+        print(  # the measured figures, for the report (pytest -s)
+            f"\nSendspin alignment over {errors_ms.size} readings: mean {errors_ms.mean():+.3f} ms,"
+            f" max |error| {np.abs(errors_ms).max():.3f} ms; clock-sync bound "
+            f"{uncertainty_ms:.3f} ms; raw/monotonic drift during the run {clock_drift_ms:.3f} ms"
+        )
+        # An NTP-style offset is off by at most half the round trip it came from.
+        assert np.abs(errors_ms).max() <= uncertainty_ms + clock_drift_ms + 0.01
+
+        # The stream ended (stream/end): waiting again, and the change was announced.
+        with pytest.raises(SourceUnavailableError) as again:
+            await player.async_resolve(SAMPLE_RATE, tasks.spawn)
+        assert again.value.kind == "waiting_for_media"
+        assert len(changes) >= 3  # connected, stream started, stream ended
+    finally:
+        await player.async_stop()
+        for task in tasks.tasks:
+            task.cancel()
+
+
+async def test_sendspin_server_that_does_not_answer_is_a_source_error(
+    http_session: aiohttp.ClientSession,
+) -> None:
+    tasks = _Tasks()
+    port = free_port()  # nothing listens there
+    player = SendspinPlayer(
+        http_session,
+        parse_server_url(f"ws://127.0.0.1:{port}/sendspin"),
+        client_id="music-mood-test",
+        name="Music Mood test",
+        on_change=lambda: None,
+    )
+    try:
+        with pytest.raises(SourceUnavailableError) as error:
+            await player.async_resolve(SAMPLE_RATE, tasks.spawn)
+        assert error.value.kind == "source_error"
+        assert f"ws://127.0.0.1:{port}/sendspin" in error.value.detail
+        assert player._task is not None
+        assert not player._task.done()  # retrying, not dead
+    finally:
+        await player.async_stop()
