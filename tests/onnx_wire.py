@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from music_mood_core.model_contract import (
     DEFAULT_HOP_S,
@@ -19,6 +20,7 @@ from music_mood_core.model_contract import (
     DEFAULT_WINDOW_S,
     FEATURES_INPUT,
     FORMAT_FEATURES,
+    FORMAT_LOUDNESS,
     LOUDNESS_INPUT,
     METADATA_PREFIX,
     N_FEATURES,
@@ -258,3 +260,35 @@ def linear_mood_model(
         [value_info("valence", ["batch", 1]), value_info("arousal", ["batch", 1])],
     )
     return model(body, metadata)
+
+
+def write_linear_mood_model(
+    path: Path,
+    extractor_version: str,
+    *,
+    model_format: str,
+    sample_rate: int,
+    window_s: float,
+    sequence_length: int,
+    hop_s: float,
+    loudness_gain: float = 0.02,
+) -> Path:
+    """A :func:`linear_mood_model` file on its own grid (window = step): format 2 reads loudness."""
+    metadata = mood_metadata(
+        extractor_version,
+        format=model_format,
+        sample_rate=str(sample_rate),
+        window_s=str(window_s),
+        step_s=str(window_s),
+        sequence_length=str(sequence_length),
+        hop_s=str(hop_s),
+    )
+    path.write_bytes(
+        linear_mood_model(
+            metadata,
+            sequence_length=sequence_length,
+            with_loudness=model_format == FORMAT_LOUDNESS,
+            loudness_gain=loudness_gain,
+        )
+    )
+    return path

@@ -33,25 +33,16 @@ PARITY_TOLERANCE = 1e-5
 
 
 def _write_model(tmp_path: Path, model_format: str) -> Path:
-    metadata = wire.mood_metadata(
+    return wire.write_linear_mood_model(
+        tmp_path / f"format{model_format}.onnx",
         EXTRACTOR_VERSION,
-        format=model_format,
-        sample_rate=str(SAMPLE_RATE),
-        window_s=str(WINDOW_S),
-        step_s=str(WINDOW_S),
-        sequence_length=str(SEQUENCE_LENGTH),
-        hop_s=str(HOP_S),
+        model_format=model_format,
+        sample_rate=SAMPLE_RATE,
+        window_s=WINDOW_S,
+        sequence_length=SEQUENCE_LENGTH,
+        hop_s=HOP_S,
+        loudness_gain=LOUDNESS_GAIN,
     )
-    path = tmp_path / f"format{model_format}.onnx"
-    path.write_bytes(
-        wire.linear_mood_model(
-            metadata,
-            sequence_length=SEQUENCE_LENGTH,
-            with_loudness=model_format == "2",
-            loudness_gain=LOUDNESS_GAIN,
-        )
-    )
-    return path
 
 
 @pytest.fixture(params=["1", "2"], ids=["format1", "format2_loudness"])

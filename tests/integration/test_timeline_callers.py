@@ -27,25 +27,15 @@ ENGINE_TOLERANCE = 1e-5
 
 
 def _odd_grid_model(folder: Path, model_format: str) -> Path:
-    metadata = wire.mood_metadata(
+    return wire.write_linear_mood_model(
+        folder / f"odd_grid_format{model_format}.onnx",
         EXTRACTOR_VERSION,
-        format=model_format,
-        sample_rate=str(SAMPLE_RATE),
-        window_s=str(WINDOW_S),
-        step_s=str(WINDOW_S),
-        sequence_length=str(SEQUENCE_LENGTH),
-        hop_s=str(HOP_S),
+        model_format=model_format,
+        sample_rate=SAMPLE_RATE,
+        window_s=WINDOW_S,
+        sequence_length=SEQUENCE_LENGTH,
+        hop_s=HOP_S,
     )
-    path = folder / f"odd_grid_format{model_format}.onnx"
-    path.write_bytes(
-        wire.linear_mood_model(
-            metadata,
-            sequence_length=SEQUENCE_LENGTH,
-            with_loudness=model_format == "2",
-            loudness_gain=0.02,
-        )
-    )
-    return path
 
 
 @pytest.mark.parametrize("model_format", ["1", "2"])
