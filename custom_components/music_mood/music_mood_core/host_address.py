@@ -38,9 +38,9 @@ class HostAddress:
 def checked_host(host: str) -> str:
     """The host (IPv6 without brackets, names lower-cased), or HostAddressError."""
     text = host.strip()
-    if text.startswith("[") and text.endswith("]"):
+    if ":" in text:  # only an IPv6 address has colons; in a URL it is bracketed
         try:
-            return str(ipaddress.IPv6Address(text[1:-1]))
+            return str(ipaddress.IPv6Address(text.removeprefix("[").removesuffix("]")))
         except ValueError as error:
             raise HostAddressError(f"{_quoted(text)} is not an IPv6 address") from error
     if not text or len(text) > _MAX_HOST_CHARS:
