@@ -5,6 +5,8 @@ is created or reconfigured (``validate``). To add a source type: a SOURCE_TYPE_*
 const.py, a row in SOURCE_TYPE_FLOWS, its label under "selector" > "source_type" in strings.json,
 and labels for any further fields under the "source" and "reconfigure_source" steps. Every type
 keeps CONF_SOURCE: the entry's unique id is made from it (source_identity.source_unique_id).
+A source that delivers PCM itself tests its `PcmSource` with `async_probe_pcm_source`, as the
+ffmpeg rows do.
 """
 
 from __future__ import annotations
@@ -22,15 +24,32 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from .audio_source import REASON_ENTITY_NOT_FOUND, AudioSource, SourceError, async_probe
+from .audio_source import (
+    REASON_CANNOT_CONNECT,
+    REASON_ENTITY_NOT_FOUND,
+    AudioSource,
+    FfmpegInput,
+    SourceError,
+)
 from .const import (
     CONF_SOURCE,
     SOURCE_PROBE_TIMEOUT_S,
     SOURCE_TYPE_CAMERA,
     SOURCE_TYPE_FFMPEG,
     SOURCE_TYPE_MEDIA_PLAYER,
+    SOURCE_TYPE_MUSIC_ASSISTANT_GROUP,
+    SOURCE_TYPE_SENDSPIN,
 )
 from .flow_helpers import required_key
+from .flow_music_assistant import (
+    async_validate_group_stream,
+    async_validate_sendspin,
+    group_stream_fields,
+    sendspin_fields,
+)
+from .music_mood_core.audio import BYTES_PER_SAMPLE
+from .music_mood_core.ffmpeg_process import DEFAULT_MAX_BUFFERED_BYTES
+from .music_mood_core.pcm_source import FfmpegPcmSource, PcmFormat, PcmSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +84,36 @@ def _source_field(selector: Any) -> Callable[[Mapping[str, Any]], dict[vol.Marke
     return fields
 
 
+async def async_probe_pcm_source(pcm_source: PcmSource, sample_rate: int) -> None:
+    """Test before configure: the source must open and deliver a quarter second of audio at the
+    model's rate; SourceError("cannot_connect") otherwise. For any source type's validator."""
+    probe_samples = sample_rate // 4
+    stream = pcm_source.open(
+        PcmFormat(sample_rate, probe_samples, max_buffered_bytes=DEFAULT_MAX_BUFFERED_BYTES)
+    )
+    try:
+        await stream.start()
+        await stream.read_exactly(BYTES_PER_SAMPLE * probe_samples, SOURCE_PROBE_TIMEOUT_S)
+    except (OSError, EOFError, TimeoutError) as error:  # the PcmStream protocol's failures
+        raise SourceError(REASON_CANNOT_CONNECT, str(error)) from error
+    finally:
+        await stream.close()
+
+
+def _ffmpeg_probe_source(ffmpeg_input: FfmpegInput, ffmpeg_binary: str) -> FfmpegPcmSource:
+    def command(pcm_format: PcmFormat) -> list[str]:
+        # Not live: a local file is read as fast as ffmpeg decodes it, not paced.
+        return ffmpeg_input.command(ffmpeg_binary, pcm_format.sample_rate, live=False)
+
+    return FfmpegPcmSource(command)
+
+
 async def _async_probe(check: SourceCheck) -> dict[str, Any]:
-    """Test before configure: ffmpeg must open the source and deliver audio."""
+    """ffmpeg must open the source (URL, file, capture device, camera stream) and decode audio."""
     ffmpeg_input = await AudioSource(check.hass, check.source_type, check.source).async_resolve()
-    await async_probe(
-        ffmpeg_input,
-        get_ffmpeg_manager(check.hass).binary,
-        check.sample_rate,
-        SOURCE_PROBE_TIMEOUT_S,
+    ffmpeg_binary = get_ffmpeg_manager(check.hass).binary
+    await async_probe_pcm_source(
+        _ffmpeg_probe_source(ffmpeg_input, ffmpeg_binary), check.sample_rate
     )
     return {CONF_SOURCE: check.source}
 
@@ -94,5 +135,11 @@ SOURCE_TYPE_FLOWS: Final[Mapping[str, SourceTypeFlow]] = {
     SOURCE_TYPE_MEDIA_PLAYER: SourceTypeFlow(
         fields=_source_field(EntitySelector(EntitySelectorConfig(domain="media_player"))),
         validate=_async_media_player_exists,
+    ),
+    SOURCE_TYPE_SENDSPIN: SourceTypeFlow(
+        fields=sendspin_fields, validate=async_validate_sendspin
+    ),
+    SOURCE_TYPE_MUSIC_ASSISTANT_GROUP: SourceTypeFlow(
+        fields=group_stream_fields, validate=async_validate_group_stream
     ),
 }
