@@ -27,6 +27,7 @@ from .model import ModelError, MoodModel
 from .mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S, MoodState, MoodTracker
 from .pacing import NativeRatePacer
 from .pcm_source import PcmFormat, PcmSource, PcmStream, SourceUnavailableError
+from .timeline import Timeline, timeline_step
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -142,14 +143,6 @@ class _StreamEnded(Exception):
 
 class _ModelFailedError(Exception):
     """The model raised while predicting: treat like an unusable model file."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Prediction:
-    raw_valence: float
-    raw_arousal: float
-    level_dbfs: float
-    end_sample: int
 
 
 class StreamLoop:
@@ -318,14 +311,20 @@ class StreamLoop:
         if excerpts.position + pcm.size < excerpts.excerpt_samples:
             excerpts.push(pcm)  # filling the first excerpt: a copy, no features yet
             return
-        predictions, seconds = await self._run_blocking(lambda: _predict(excerpts, model, pcm))
-        if not predictions:
+        readings, seconds = await self._run_blocking(lambda: _predict(excerpts, model, pcm))
+        if not len(readings):
             return
         self.stats.inference_ms = seconds * 1000.0
         self.stats.last_read_at = read_at
         hop_s = hop_seconds(model)
-        for prediction in predictions:
-            self._publish(prediction, hop_s)
+        for valence, arousal, level, end_sample in zip(
+            readings.valence,
+            readings.arousal,
+            readings.level_dbfs,
+            readings.end_samples,
+            strict=True,
+        ):
+            self._publish(float(valence), float(arousal), float(level), int(end_sample), hop_s)
         self._backoff.reset()
         self.stats.delivery_ms = (time.perf_counter() - read_at) * 1000.0
 
@@ -343,17 +342,17 @@ class StreamLoop:
 
     # ------------------------------------------------------------------ state changes
 
-    def _publish(self, prediction: _Prediction, hop_s: float) -> None:
-        state = self._tracker.update(
-            prediction.raw_valence, prediction.raw_arousal, prediction.level_dbfs, hop_s
-        )
+    def _publish(
+        self, raw_valence: float, raw_arousal: float, level: float, end_sample: int, hop_s: float
+    ) -> None:
+        state = self._tracker.update(raw_valence, raw_arousal, level, hop_s)
         self.stats.readings += 1
         if self.status is not StreamStatus.RUNNING:
             if self.status.is_outage:
                 _LOGGER.info("%s: audio from %s is back", self._name, self._source_name)
             self.status = StreamStatus.RUNNING
             self.status_detail = None
-        self._on_reading(MoodReading.of(state, prediction.end_sample))
+        self._on_reading(MoodReading.of(state, end_sample))
 
     def _stream_down(self, reason: str) -> None:
         reason = redact_url(reason)  # it may quote the source; it is logged and shown to all users
@@ -392,22 +391,13 @@ class StreamLoop:
 
 def _predict(
     excerpts: ExcerptStream, model: MoodModel, pcm: np.ndarray[Any, Any]
-) -> tuple[list[_Prediction], float]:
+) -> tuple[Timeline, float]:
     """Blocking side: features of every completed excerpt, one batched model call."""
     started = time.perf_counter()
-    windows = excerpts.push(pcm)
-    if not windows:
-        return [], 0.0
-    batch = np.stack([window.features for window in windows]).astype(np.float32)
-    loudness = np.stack([window.frame_levels_dbfs for window in windows])
     try:
-        outputs = np.asarray(model.predict(batch, loudness), dtype=np.float64)
+        readings = timeline_step(excerpts, model, pcm)
     except ModelError as error:
         raise _ModelFailedError(str(error)) from error
     except Exception as error:  # an engine failure on a file that loaded: still the model's fault
         raise _ModelFailedError(f"{type(error).__name__}: {error}") from error
-    predictions = [
-        _Prediction(float(v), float(a), window.level_dbfs, window.end_sample)
-        for (v, a), window in zip(outputs.reshape(-1, 2), windows, strict=True)
-    ]
-    return predictions, time.perf_counter() - started
+    return readings, time.perf_counter() - started
