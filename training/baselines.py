@@ -1,4 +1,9 @@
-"""The two non-neural rows of Table 2: the expected value and the SVR."""
+"""The two non-neural rows of Table 2 as scikit-learn estimators, and the label-only readings.
+
+The expected value is `DummyRegressor(strategy="mean")`; the SVR is `svr_pipeline()`. Both take the
+(n, 60, 68) excerpt sequences as X and the (n, 2) target matrix of `targets.target_matrix` as y,
+like the GRU ensemble, so every row of the study fits the same data.
+"""
 
 from __future__ import annotations
 
@@ -6,56 +11,57 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.pipeline import make_pipeline
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
+from sklearn.utils.validation import check_is_fitted
 
 from .dataset import EmoMusicDataset, Splits
 
-
-class ExpectedValueRegressor:
-    """Predicts the training-set mean of the target for every example."""
-
-    def __init__(self) -> None:
-        self.mean_: float | None = None
-
-    def fit(self, features: object, targets: NDArray[np.floating]) -> ExpectedValueRegressor:
-        del features  # the expected value ignores the input by definition
-        self.mean_ = float(np.mean(targets))
-        return self
-
-    def predict(self, features: NDArray[np.floating]) -> NDArray[np.float64]:
-        if self.mean_ is None:
-            raise RuntimeError("fit() first")
-        return np.full(len(features), self.mean_, dtype=np.float64)
+# The study's SVR: RBF kernel, C = 0.1 (its other settings are scikit-learn's defaults).
+SVR_KERNEL = "rbf"
+SVR_C = 0.1
 
 
-def summary_statistics(sequences: NDArray[np.floating]) -> NDArray[np.float64]:
-    """(n, 60, 68) -> (n, 136): mean then standard deviation of each feature over the frames."""
+def _sequences(sequences: object) -> NDArray[np.float64]:
     data = np.asarray(sequences, dtype=np.float64)
-    return np.concatenate([data.mean(axis=1), data.std(axis=1)], axis=1)
+    if data.ndim != 3 or data.shape[1] == 0:
+        raise ValueError(f"expected (n, frames, features) sequences, got shape {data.shape}")
+    return data
 
 
-class SVRRegressor:
-    """RBF SVR with C=0.1 on standardised per-excerpt feature means and standard deviations."""
+class FrameStatistics(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """(n, frames, features) -> (n, 2 * features): each feature's mean, then its standard
+    deviation, over the frames. Nothing is learnt; `fit` records the features per frame
+    (`n_features_in_`) so that `transform` refuses sequences of another extractor."""
 
-    def __init__(self, c: float = 0.1, kernel: str = "rbf") -> None:
-        self.c = c
-        self.kernel = kernel
-        self.pipeline_: object | None = None
-
-    def fit(self, sequences: NDArray[np.floating], targets: NDArray[np.floating]) -> SVRRegressor:
-
-        pipeline = make_pipeline(StandardScaler(), SVR(kernel=self.kernel, C=self.c))
-        pipeline.fit(summary_statistics(sequences), np.asarray(targets, dtype=np.float64))
-        self.pipeline_ = pipeline
+    def fit(self, sequences: object, targets: object = None) -> FrameStatistics:
+        del targets  # unsupervised, and stateless apart from the input width
+        self.n_features_in_ = _sequences(sequences).shape[2]
         return self
 
-    def predict(self, sequences: NDArray[np.floating]) -> NDArray[np.float64]:
-        if self.pipeline_ is None:
-            raise RuntimeError("fit() first")
-        predicted = self.pipeline_.predict(summary_statistics(sequences))  # type: ignore[attr-defined]
-        return np.asarray(predicted, dtype=np.float64)
+    def transform(self, sequences: object) -> NDArray[np.float64]:
+        check_is_fitted(self)
+        data = _sequences(sequences)
+        if data.shape[2] != self.n_features_in_:
+            raise ValueError(
+                f"sequences have {data.shape[2]} features per frame, "
+                f"fitted on {self.n_features_in_}"
+            )
+        return np.concatenate([data.mean(axis=1), data.std(axis=1)], axis=1)
+
+
+def svr_pipeline(c: float = SVR_C) -> Pipeline:
+    """Frame statistics (136 inputs) -> standardised -> one RBF SVR per target."""
+    return Pipeline(
+        [
+            ("frame_statistics", FrameStatistics()),
+            ("standardise", StandardScaler()),
+            ("svr", MultiOutputRegressor(SVR(kernel=SVR_KERNEL, C=c))),
+        ]
+    )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def save_ensemble(
 ) -> None:
     if ensemble.standardiser_ is None:
         raise RuntimeError("fit() the ensemble first")
-    settings = dataclasses.asdict(ensemble.settings)
+    settings = dataclasses.asdict(ensemble.network_settings())
     payload: dict[str, Any] = {
         "settings": {**settings, "fc_sizes": list(settings["fc_sizes"])},
         "size": ensemble.size,
@@ -45,6 +45,7 @@ def load_ensemble(path: Path) -> tuple[GRUEnsembleRegressor, NDArray[np.float32]
     ensemble = GRUEnsembleRegressor(settings, size=payload["size"], seed=payload["seed"])
     ensemble.standardiser_ = Standardiser(payload["mean"].numpy(), payload["scale"].numpy())
     ensemble.seeds_ = payload["seeds"]
+    ensemble.networks_ = {}
     for target, states in payload["networks"].items():
         networks = []
         for state in states:

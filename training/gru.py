@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from music_mood_core.model_contract import N_FEATURES
 from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import Tags
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from tqdm import tqdm
 
@@ -110,8 +113,34 @@ def predict_networks(
     return np.concatenate(outputs).astype(np.float64) if outputs else np.zeros(0)
 
 
-class GRUEnsembleRegressor:
-    """`size` parallel networks per target, averaged (size=1: the single network of Table 2)."""
+def _sequence_batch(sequences: object) -> NDArray[np.floating]:
+    data = np.asarray(sequences)
+    if data.ndim != 3 or not np.issubdtype(data.dtype, np.floating):
+        raise ValueError(
+            f"expected float (n, frames, features) sequences, got {data.dtype} {data.shape}"
+        )
+    return data
+
+
+def _target_matrix(targets: object, n_examples: int) -> NDArray[np.float64]:
+    matrix = np.asarray(targets, dtype=np.float64)
+    if matrix.shape != (n_examples, len(TARGETS)):
+        raise ValueError(
+            f"y must be ({n_examples}, {len(TARGETS)}): one column per target {TARGETS}, "
+            f"got {matrix.shape}"
+        )
+    if not np.all(np.isfinite(matrix)):
+        raise ValueError("y holds NaN or infinite values")
+    return matrix
+
+
+class GRUEnsembleRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
+    """`size` parallel networks per target, averaged (size=1: the single network of Table 2).
+
+    X: (n, frames, features) excerpt sequences; y and `predict`: (n, 2), one column per target in
+    `TARGETS` order (valence, arousal), the model contract's output order. Network `m` of target
+    `t` starts from `member_seed(t, m)`, so `seed` alone makes a fit repeatable.
+    """
 
     def __init__(
         self,
@@ -120,30 +149,42 @@ class GRUEnsembleRegressor:
         seed: int = 0,
         progress: bool = True,
     ) -> None:
-        self.settings = settings or GRUSettings()
+        self.settings = settings
         self.size = size
         self.seed = seed
         self.progress = progress
-        self.standardiser_: Standardiser | None = None
-        self.networks_: dict[str, list[ParallelGRUNetwork]] = {}
-        self.seeds_: dict[str, list[int]] = {}
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.target_tags.single_output = False
+        tags.target_tags.multi_output = True
+        return tags
+
+    def network_settings(self) -> GRUSettings:
+        """`settings`, or the study's defaults when it is None."""
+        return self.settings if self.settings is not None else GRUSettings()
 
     def member_seed(self, target: str, member: int) -> int:
         return self.seed * 1000 + TARGETS.index(target) * 100 + member
 
-    def fit(
-        self, sequences: NDArray[np.floating], targets: Mapping[str, NDArray[np.floating]]
-    ) -> GRUEnsembleRegressor:
-        self.standardiser_ = Standardiser.fit(sequences)
-        standardised = self.standardiser_.transform(sequences)
-        for target, labels in targets.items():
+    def fit(self, sequences: object, targets: object) -> GRUEnsembleRegressor:
+        data = _sequence_batch(sequences)
+        matrix = _target_matrix(targets, len(data))
+        settings = self.network_settings()
+        self.standardiser_ = Standardiser.fit(data)
+        standardised = self.standardiser_.transform(data)
+        self.seeds_: dict[str, list[int]] = {}
+        self.networks_: dict[str, list[ParallelGRUNetwork]] = {}
+        for column, target in enumerate(TARGETS):
             seeds = [self.member_seed(target, member) for member in range(self.size)]
             self.seeds_[target] = seeds
             self.networks_[target] = [
                 train_network(
                     standardised,
-                    labels,
-                    self.settings,
+                    matrix[:, column],
+                    settings,
                     seed,
                     description=f"{target} net {k + 1}/{self.size}",
                     progress=self.progress,
@@ -152,11 +193,9 @@ class GRUEnsembleRegressor:
             ]
         return self
 
-    def predict(self, sequences: NDArray[np.floating]) -> dict[str, NDArray[np.float64]]:
-        if self.standardiser_ is None:
-            raise RuntimeError("fit() first")
-        standardised = self.standardiser_.transform(sequences)
-        return {
-            target: predict_networks(networks, standardised)
-            for target, networks in self.networks_.items()
-        }
+    def predict(self, sequences: object) -> NDArray[np.float64]:
+        check_is_fitted(self, ("standardiser_", "networks_"))
+        standardised = self.standardiser_.transform(_sequence_batch(sequences))
+        return np.stack(
+            [predict_networks(self.networks_[target], standardised) for target in TARGETS], axis=1
+        )

@@ -62,6 +62,7 @@ def fit_gru_ensemble(
     frame = FrameStandardiser.fit(features)
     ensemble.standardiser_ = Standardiser(mean=frame.mean, scale=frame.scale)
     inputs = torch.from_numpy(ensemble.standardiser_.transform(features))
+    ensemble.seeds_, ensemble.networks_ = {}, {}
     for column, target in enumerate(TARGETS):
         known = ~np.isnan(targets[:, column])
         rows = torch.from_numpy(np.nonzero(known)[0])
@@ -82,5 +83,4 @@ def fit_gru_ensemble(
 def predict_gru(
     ensemble: GRUEnsembleRegressor, features: NDArray[np.float32]
 ) -> NDArray[np.float64]:
-    outputs = ensemble.predict(features)
-    return np.stack([outputs[target] for target in TARGETS], axis=1)
+    return ensemble.predict(features)  # (n, 2) in TARGETS order

@@ -15,15 +15,16 @@ import numpy as np
 import torch
 from music_mood_core.features import EXTRACTOR_VERSION
 
-from .baselines import ExpectedValueRegressor, SVRRegressor, expected_value_variants
+from .baselines import expected_value_variants
 from .checkpoint import save_ensemble
 from .config import TARGETS, StudySettings
 from .dataset import DatasetError, EmoMusicDataset, Splits
-from .evaluate import ModelResult, Scores, score, write_expected_value, write_tables
+from .evaluate import ModelResult, write_expected_value, write_tables
 from .export import export_ensemble, model_metadata
 from .features import Examples, FeatureExtractor, build_examples
 from .gru import GRUEnsembleRegressor
 from .plots import plot_song_curves, plot_va_scatter
+from .table2 import RowOutcome, TrainingPart, run_row, table2_rows
 
 Reporter = Callable[[str], None]
 
@@ -42,6 +43,9 @@ class StudyData:
     evaluation: Examples
     missing: dict[str, tuple[int, ...]]
     notes: list[str] = field(default_factory=list)
+
+    def part(self, name: TrainingPart) -> Examples:
+        return {"train": self.train, "development": self.development}[name]
 
 
 def report_missing(
@@ -105,10 +109,6 @@ def load_study_data(
     )
 
 
-def _scores(predicted: dict[str, np.ndarray], examples: Examples) -> dict[str, Scores]:
-    return {t: score(predicted[t], examples.labels[t]) for t in TARGETS}
-
-
 def training_data_description(dataset: EmoMusicDataset, data: StudyData) -> str:
     dev_songs = sorted(set(data.development.song_ids.tolist()))
     eval_songs = sorted(set(data.evaluation.song_ids.tolist()))
@@ -149,76 +149,43 @@ def run_study(
         f"examples: train {len(data.train)}, development {len(data.development)}, "
         f"evaluation {len(data.evaluation)}"
     )
+    write_expected_value(expected_value_variants(dataset, data.splits), out_dir)
 
-    variants = expected_value_variants(dataset, data.splits)
-    write_expected_value(variants, out_dir)
+    outcomes = [
+        run_row(row, data.part(row.training_part), data.evaluation, report)
+        for row in table2_rows(settings, progress=progress)
+    ]
+    results = [outcome.result for outcome in outcomes if outcome.result.runs]
+    write_tables(results, out_dir, f"Table 2 reproduction on {dataset.root.name}")
 
-    results: list[ModelResult] = []
-    expected = ModelResult("Expected value")
-    expected.add(
-        _scores(
-            {
-                t: ExpectedValueRegressor()
-                .fit(None, data.train.labels[t])
-                .predict(data.evaluation.features)
-                for t in TARGETS
-            },
-            data.evaluation,
-        ),
-        seed=0,
-    )
-    results.append(expected)
-
-    report("SVR ...")
-    svr = ModelResult("SVR")
-    svr.add(
-        _scores(
-            {
-                t: SVRRegressor()
-                .fit(data.train.features, data.train.labels[t])
-                .predict(data.evaluation.features)
-                for t in TARGETS
-            },
-            data.evaluation,
-        ),
-        seed=0,
-    )
-    results.append(svr)
-
-    single = ModelResult("Single parallel NN")
-    for run in range(settings.runs):
-        seed = settings.seed + run
-        report(f"single network run {run + 1}/{settings.runs} (seed {seed}) ...")
-        model = GRUEnsembleRegressor(settings.gru, size=1, seed=seed, progress=progress)
-        model.fit(data.development.features, data.development.labels)
-        single.add(_scores(model.predict(data.evaluation.features), data.evaluation), seed)
-    results.append(single)
-
-    ensembles = ModelResult("Ensemble")
-    shipped: GRUEnsembleRegressor | None = None
-    shipped_predictions: dict[str, np.ndarray] = {}
-    for run in range(settings.ensemble_runs):
-        seed = settings.seed + 1000 + run
-        report(f"ensemble run {run + 1}/{settings.ensemble_runs} (seed {seed}) ...")
-        model = GRUEnsembleRegressor(
-            settings.gru, size=settings.ensemble_size, seed=seed, progress=progress
+    summary = study_summary(dataset, extractor.extractor_name, settings, data, results)
+    exported = [o for o in outcomes if o.row.exported and o.first_model is not None]
+    if exported:
+        summary["export"] = export_first_run(
+            exported[0],
+            dataset=dataset,
+            data=data,
+            description=model_description or ensemble_description(settings),
+            out_dir=out_dir,
+            report=report,
         )
-        model.fit(data.development.features, data.development.labels)
-        predicted = model.predict(data.evaluation.features)
-        ensembles.add(_scores(predicted, data.evaluation), seed)
-        if shipped is None:
-            # The first run is exported: chosen by seed, never by its evaluation score.
-            shipped, shipped_predictions = model, predicted
-    if settings.ensemble_runs:
-        results.append(ensembles)
+    summary["elapsed_s"] = round(time.monotonic() - started, 1)
+    (out_dir / "run.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    return summary
 
-    heading = f"Table 2 reproduction on {dataset.root.name}"
-    write_tables([r for r in results if r.runs], out_dir, heading)
 
-    summary: dict[str, object] = {
+def study_summary(
+    dataset: EmoMusicDataset,
+    extractor_name: str,
+    settings: StudySettings,
+    data: StudyData,
+    results: Sequence[ModelResult],
+) -> dict[str, object]:
+    """run.json without the export and the elapsed time."""
+    return {
         "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "dataset": str(dataset.root),
-        "extractor": extractor.extractor_name,
+        "extractor": extractor_name,
         "settings": dataclasses.asdict(settings),
         "songs": {
             "labelled": len(dataset.songs),
@@ -238,63 +205,73 @@ def run_study(
             "evaluation": len(data.evaluation),
         },
         "notes": data.notes,
-        "results": {
-            r.model: {
-                t: {
-                    m: dict(zip(("mean", "std"), r.mean_std(t, m), strict=True))
-                    for m in ("rmse", "pearson_r", "r2")
-                }
-                | {"n": len(r.runs)}
-                for t in TARGETS
-            }
-            for r in results
-            if r.runs
-        },
-        "seeds": {r.model: r.seeds for r in results if r.runs},
+        "results": {r.model: _result_summary(r) for r in results},
+        "seeds": {r.model: r.seeds for r in results},
     }
 
-    if shipped is not None:
-        _plots(data.evaluation, shipped_predictions, out_dir)
-        scores = {
-            "evaluation": {
-                t: {
-                    "rmse": round(ensembles.runs[0][t].rmse, 6),
-                    "pearson_r": round(ensembles.runs[0][t].pearson_r, 6),
-                    "r2": round(ensembles.runs[0][t].r2, 6),
-                }
-                for t in TARGETS
-            },
-            "evaluation_songs": len(set(data.evaluation.song_ids.tolist())),
-            "evaluation_examples": len(data.evaluation),
-        }
-        seeds = [s for t in TARGETS for s in shipped.seeds_[t]]
-        metadata = model_metadata(
-            description=model_description
-            or (
-                f"Parallel GRU ensemble ({settings.ensemble_size} networks per target, hidden "
-                f"{settings.gru.hidden_size}, FC {settings.gru.fc_sizes}) reproducing the study "
-                f"'Real-Time Music Emotion Recognition'"
-            ),
-            training_data=training_data_description(dataset, data),
-            scores=scores,
-            seeds=seeds,
-            extractor_version=EXTRACTOR_VERSION,
-        )
-        check = data.evaluation.features[:256]
-        error = export_ensemble(shipped, out_dir / "model.onnx", metadata, check)
-        save_ensemble(
-            shipped,
-            out_dir / "ensemble.pt",
-            check,
-            {k: v for k, v in metadata.items() if k != "music_mood.created"},
-        )
-        report(f"exported {out_dir / 'model.onnx'} (onnxruntime vs torch max |diff| {error:.2e})")
-        summary["export"] = {"path": "model.onnx", "parity_max_abs_diff": error, "seeds": seeds}
-        _write_predictions(data.evaluation, shipped_predictions, out_dir / "predictions.csv")
 
-    summary["elapsed_s"] = round(time.monotonic() - started, 1)
-    (out_dir / "run.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
-    return summary
+def _result_summary(result: ModelResult) -> dict[str, object]:
+    return {
+        t: {
+            m: dict(zip(("mean", "std"), result.mean_std(t, m), strict=True))
+            for m in ("rmse", "pearson_r", "r2")
+        }
+        | {"n": len(result.runs)}
+        for t in TARGETS
+    }
+
+
+def ensemble_description(settings: StudySettings) -> str:
+    return (
+        f"Parallel GRU ensemble ({settings.ensemble_size} networks per target, hidden "
+        f"{settings.gru.hidden_size}, FC {settings.gru.fc_sizes}) reproducing the study "
+        f"'Real-Time Music Emotion Recognition'"
+    )
+
+
+def export_first_run(
+    outcome: RowOutcome,
+    *,
+    dataset: EmoMusicDataset,
+    data: StudyData,
+    description: str,
+    out_dir: Path,
+    report: Reporter,
+) -> dict[str, object]:
+    """Plots, model.onnx (checked against torch), ensemble.pt and predictions.csv of the row's
+    first run; returns run.json's "export" entry."""
+    shipped, predicted = outcome.first_model, outcome.first_predictions
+    if not isinstance(shipped, GRUEnsembleRegressor) or predicted is None:
+        raise TypeError(f"row {outcome.row.name!r} is exported but is not a GRU ensemble")
+    _plots(data.evaluation, predicted, out_dir)
+    first_run = outcome.result.runs[0]
+    scores = {
+        "evaluation": {
+            t: {
+                "rmse": round(first_run[t].rmse, 6),
+                "pearson_r": round(first_run[t].pearson_r, 6),
+                "r2": round(first_run[t].r2, 6),
+            }
+            for t in TARGETS
+        },
+        "evaluation_songs": len(set(data.evaluation.song_ids.tolist())),
+        "evaluation_examples": len(data.evaluation),
+    }
+    seeds = [s for t in TARGETS for s in shipped.seeds_[t]]
+    metadata = model_metadata(
+        description=description,
+        training_data=training_data_description(dataset, data),
+        scores=scores,
+        seeds=seeds,
+        extractor_version=EXTRACTOR_VERSION,
+    )
+    check = data.evaluation.features[:256]
+    error = export_ensemble(shipped, out_dir / "model.onnx", metadata, check)
+    checkpoint_info = {k: v for k, v in metadata.items() if k != "music_mood.created"}
+    save_ensemble(shipped, out_dir / "ensemble.pt", check, checkpoint_info)
+    report(f"exported {out_dir / 'model.onnx'} (onnxruntime vs torch max |diff| {error:.2e})")
+    _write_predictions(data.evaluation, predicted, out_dir / "predictions.csv")
+    return {"path": "model.onnx", "parity_max_abs_diff": error, "seeds": seeds}
 
 
 def _plots(examples: Examples, predicted: dict[str, np.ndarray], out_dir: Path) -> None:

@@ -23,6 +23,7 @@ from training.export import (
 )
 from training.features import FeatureExtractor, build_examples
 from training.gru import GRUEnsembleRegressor, predict_networks
+from training.targets import target_columns, target_matrix
 
 EXPECTED_METADATA_KEYS = {
     "music_mood.format",
@@ -64,7 +65,7 @@ def exported(
     torch.set_num_threads(1)
     features, labels, held_out = real_examples
     ensemble = GRUEnsembleRegressor(GRUSettings(epochs=1), size=5, seed=7, progress=False)
-    ensemble.fit(features, labels)
+    ensemble.fit(features, target_matrix(labels))
     path = tmp_path_factory.mktemp("model") / "model.onnx"
     metadata = model_metadata("test", "two clips", {"evaluation": {}}, [1, 2], "test-version")
     error = export_ensemble(ensemble, path, metadata, held_out)
@@ -79,12 +80,12 @@ def test_onnxruntime_matches_torch_on_held_out_inputs(
     held_out = real_examples[2]
     assert error <= PARITY_TOLERANCE
     onnx_out = run_onnxruntime(path, held_out)
-    torch_out = ensemble.predict(held_out)
+    torch_out = target_columns(ensemble.predict(held_out))
     for target in ("valence", "arousal"):
         assert onnx_out[target].shape == (len(held_out), 1)
         np.testing.assert_allclose(onnx_out[target][:, 0], torch_out[target], atol=1e-5)
     # The members differ, so parity really checks the fused averaging, not five copies of one net.
-    standardised = ensemble.standardiser_.transform(held_out)  # type: ignore[union-attr]
+    standardised = ensemble.standardiser_.transform(held_out)
     members = [predict_networks([n], standardised) for n in ensemble.networks_["valence"]]
     assert np.ptp(np.stack(members), axis=0).max() > 1e-3
 
