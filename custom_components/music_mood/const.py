@@ -24,6 +24,15 @@ CONF_SOURCE_TYPE: Final = "source_type"
 SOURCE_TYPE_FFMPEG: Final = "ffmpeg"
 SOURCE_TYPE_CAMERA: Final = "camera"
 SOURCE_TYPE_MEDIA_PLAYER: Final = "media_player"
+# Music Assistant: Music Mood as a Sendspin player (source = the server's ws:// address), or a
+# universal group's HTTP stream (source = the Music Assistant media_player entity followed).
+SOURCE_TYPE_SENDSPIN: Final = "sendspin"
+SOURCE_TYPE_MUSIC_ASSISTANT_GROUP: Final = "music_assistant_group"
+# Music Assistant group streams: the server's address when not its config entry's, its stream
+# port and the codec asked for.
+CONF_MUSIC_ASSISTANT_URL: Final = "music_assistant_url"
+CONF_STREAM_PORT: Final = "stream_port"
+CONF_STREAM_CODEC: Final = "stream_codec"
 CONF_SOURCE: Final = "source"
 CONF_MODEL: Final = "model"
 

@@ -29,6 +29,7 @@ from .music_mood_core.clock_sync import ClockSync
 from .music_mood_core.pcm_source import PcmFormat, PcmStream, SourceUnavailableError
 from .music_mood_core.sendspin_wire import (
     MAX_FRAME_BYTES,
+    PLAYER_ROLE,
     MonoPcm,
     SendspinError,
     SendspinServerUrl,
@@ -157,7 +158,8 @@ class SendspinStream:
         self._data.set()
 
     async def close(self) -> None:
-        self.interrupt()
+        # The loop is done with it: later audio goes to a fresh stream counted from its own start.
+        self.end("closed by the analyser")
 
     # ---------------------------------------------------------------- when samples are heard
 
@@ -223,6 +225,8 @@ class SendspinPlayer:
         self.connected = False
         self.last_error: str | None = None
         self.stream: SendspinStream | None = None
+        # The format of what the server plays to this player now; None while nothing plays.
+        self._playing: StreamFormat | None = None
         self.streams_started = 0
 
     # ---------------------------------------------------------------- lifecycle
@@ -262,13 +266,15 @@ class SendspinPlayer:
                 f"cannot reach the Sendspin server at {self.server.url}"
                 + (f" ({self.last_error})" if self.last_error else ""),
             )
-        stream = self.stream
-        if stream is None or stream.ended:
+        if self._playing is None:
             raise SourceUnavailableError(
                 "waiting_for_media",
                 f"connected to {self.server.url} as the player {self._name!r}; nothing plays "
                 "to it (add it to the group that plays in Music Assistant)",
             )
+        stream = self.stream
+        if stream is None or stream.ended:
+            stream = self._open_stream(self._playing)
         return SendspinPcmSource(stream)
 
     # ---------------------------------------------------------------- the connection task
@@ -292,12 +298,7 @@ class SendspinPlayer:
         async with self._session.ws_connect(
             self.server.url, heartbeat=30, max_msg_size=MAX_FRAME_BYTES, autoping=True
         ) as socket:
-            await socket.send_str(client_hello(self._client_id, self._name, sample_rate))
-            async with asyncio.timeout(HELLO_TIMEOUT_S):
-                await self._async_await_hello(socket)
-            await socket.send_str(
-                client_state(lead_time_ms=LEAD_TIME_MS, min_buffer_ms=MIN_BUFFER_MS)
-            )
+            await _async_join(socket, self._client_id, self._name, sample_rate)
             self.clock = ClockSync()
             self._set_connected(True)
             self._answered.set()
@@ -312,16 +313,6 @@ class SendspinPlayer:
                 if not socket.closed:
                     with contextlib.suppress(aiohttp.ClientError, OSError):
                         await socket.send_str(client_goodbye())
-
-    async def _async_await_hello(self, socket: aiohttp.ClientWebSocketResponse) -> None:
-        message = await socket.receive()
-        if message.type is not aiohttp.WSMsgType.TEXT:
-            raise SendspinError(f"the server answered the hello with {message.type.name}")
-        message_type, payload = parse_text_message(message.data)
-        if message_type != "server/hello":
-            raise SendspinError(f"the server answered the hello with {message_type[:40]!r}")
-        if "player@v1" not in (payload.get("active_roles") or []):
-            raise SendspinError("the server did not accept Music Mood as a player")
 
     async def _async_ask_time(self, socket: aiohttp.ClientWebSocketResponse) -> None:
         for _ in range(CLOCK_BURST):
@@ -349,34 +340,41 @@ class SendspinPlayer:
         elif message_type == "stream/start":
             if "player" not in payload:
                 return  # a stream for roles Music Mood does not have
-            self._start_stream(parse_stream_start(payload, sample_rate), sample_rate)
+            self._start_stream(parse_stream_start(payload, sample_rate))
         elif message_type == "stream/end":
             if _concerns_player(payload):
-                self._end_stream("the group stopped playing")
-                self._on_change()
-        elif message_type == "stream/clear" and _concerns_player(payload):
-            # A seek: what was sent ahead is not heard. A new stream keeps the clock honest.
-            self._restart_stream("the group jumped to another position")
+                self._stop_playing("the group stopped playing")
+        elif message_type == "stream/clear" and _concerns_player(payload) and self._playing:
+            # A seek: what was sent ahead is not heard. A new stream keeps the excerpts honest.
+            self._start_stream(self._playing)
 
-    def _start_stream(self, stream_format: StreamFormat, sample_rate: int) -> None:
-        self._end_stream("a new stream started")
-        max_bytes = int(MAX_BUFFERED_SECONDS * sample_rate) * BYTES_PER_SAMPLE
-        self.stream = SendspinStream(stream_format, max_bytes, self._to_local_us)
-        self.streams_started += 1
+    def _start_stream(self, stream_format: StreamFormat) -> None:
+        self._playing = stream_format
+        self._open_stream(stream_format)
         self._on_change()
 
-    def _restart_stream(self, reason: str) -> None:
-        stream = self.stream
-        if stream is None:
-            return
-        self._start_stream(stream.format, stream.format.sample_rate)
-        _LOGGER.debug("Sendspin player %s: %s", self._name, reason)
+    def _open_stream(self, stream_format: StreamFormat) -> SendspinStream:
+        """A stream counted from the next chunk on (the previous one, if any, ends)."""
+        self._end_stream("a new stream started")
+        max_bytes = int(MAX_BUFFERED_SECONDS * stream_format.sample_rate) * BYTES_PER_SAMPLE
+        self.stream = SendspinStream(stream_format, max_bytes, self._to_local_us)
+        self.streams_started += 1
+        return self.stream
+
+    def _stop_playing(self, reason: str) -> None:
+        self._playing = None
+        self._end_stream(reason)
+        self._on_change()
 
     def _on_audio(self, frame: bytes) -> None:
         chunk = parse_audio_chunk(frame)
-        stream = self.stream
-        if chunk is None or stream is None or stream.ended:
+        if chunk is None or self._playing is None:
             return
+        stream = self.stream
+        if stream is None or stream.ended:
+            # The analyser closed the last one (a restart) while the group plays on.
+            stream = self._open_stream(self._playing)
+            self._on_change()
         server_play_us, data = chunk
         stream.append(server_play_us, data)
 
@@ -392,8 +390,43 @@ class SendspinPlayer:
             return
         self.connected = connected
         if not connected:
+            self._playing = None
             self._end_stream(f"lost the connection to {self.server.url}")
         self._on_change()
+
+
+async def _async_join(
+    socket: aiohttp.ClientWebSocketResponse, client_id: str, name: str, sample_rate: int
+) -> None:
+    """Hello, the server's answer, the player's state: Music Mood is a player of the server."""
+    await socket.send_str(client_hello(client_id, name, sample_rate))
+    async with asyncio.timeout(HELLO_TIMEOUT_S):
+        message = await socket.receive()
+    if message.type is not aiohttp.WSMsgType.TEXT:
+        raise SendspinError(f"the server answered the hello with {message.type.name}")
+    message_type, payload = parse_text_message(message.data)
+    if message_type != "server/hello":
+        raise SendspinError(f"the server answered the hello with {message_type[:40]!r}")
+    if PLAYER_ROLE not in (payload.get("active_roles") or []):
+        raise SendspinError("the server did not accept Music Mood as a player")
+    await socket.send_str(client_state(lead_time_ms=LEAD_TIME_MS, min_buffer_ms=MIN_BUFFER_MS))
+
+
+async def async_check_server(
+    session: aiohttp.ClientSession,
+    server: SendspinServerUrl,
+    *,
+    client_id: str,
+    name: str,
+    sample_rate: int,
+) -> None:
+    """Test before configure: the server accepts Music Mood as a player (then it says goodbye).
+
+    SendspinError, aiohttp.ClientError, OSError or TimeoutError when it does not.
+    """
+    async with session.ws_connect(server.url, max_msg_size=MAX_FRAME_BYTES) as socket:
+        await _async_join(socket, client_id, name, sample_rate)
+        await socket.send_str(client_goodbye())
 
 
 def _concerns_player(payload: dict[str, Any]) -> bool:
