@@ -289,3 +289,44 @@ async def test_stopping_is_final_and_can_be_repeated(
     assert not loop.running
     # Stopped mid-stream is not an outage: nothing to warn about.
     assert not [r for r in caplog.records if r.name.endswith("stream_loop")]
+
+
+async def test_an_outage_is_logged_once_and_its_end_once_whatever_comes_between(
+    model: MoodModel, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    source = MemoryPcmSource(_music(20.0, int(model.info.sample_rate)))
+    resolves: list[int] = []
+
+    async def resolve() -> MemoryPcmSource:
+        resolves.append(1)
+        if len(resolves) == 1:
+            raise SourceUnavailableError(StreamStatus.SOURCE_ERROR, "source_error: down")
+        return source
+
+    class ModelOnceBroken(LoadedModel):
+        """Usable, then unusable for one attempt (a file being replaced), then usable again."""
+
+        calls = 0
+
+        async def async_model(self) -> MoodModel:
+            self.calls += 1
+            if self.calls == 2:
+                raise ModelError("not_onnx", "half-written file")
+            return await super().async_model()
+
+    statuses: list[StreamStatus] = []
+    readings: list[MoodReading] = []
+    loop = _loop(ModelOnceBroken(model), resolve, readings, statuses)
+    loop.start(asyncio.ensure_future)
+    await _until(lambda: bool(readings), "audio after the outage")
+    await loop.async_stop()
+    assert statuses[:3] == [
+        StreamStatus.RECONNECTING,
+        StreamStatus.SOURCE_ERROR,
+        StreamStatus.MODEL_ERROR,
+    ]
+    down = [r for r in caplog.records if "is unavailable" in r.getMessage()]
+    back = [r for r in caplog.records if "is back" in r.getMessage()]
+    assert (len(down), len(back)) == (1, 1)
+    assert "source_error: down" in down[0].getMessage()

@@ -22,6 +22,7 @@ import numpy as np
 
 from .audio import BYTES_PER_SAMPLE, redact_url
 from .backoff import Backoff
+from .delay import DEFAULT_DELAY_S, DelayPlan, plan_delay
 from .features import ExcerptStream
 from .model import ModelError, MoodModel
 from .mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S, MoodState, MoodTracker
@@ -52,11 +53,6 @@ class StreamStatus(StrEnum):
     MODEL_ERROR = "model_error"
     STOPPED = "stopped"
 
-    @property
-    def is_outage(self) -> bool:
-        """Audio that should come does not: logged as a warning when it starts, once."""
-        return self in (StreamStatus.RECONNECTING, StreamStatus.SOURCE_ERROR)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StreamSettings:
@@ -73,6 +69,9 @@ class StreamSettings:
     probe_timeout_s: float
     backoff_min_s: float
     backoff_max_s: float
+    # Readings against the audio (-2..+5 s): this loop honours the negative part on paced sources
+    # by reading ahead; holding readings back (the positive part) is the listener's (a DelayLine).
+    delay_s: float = DEFAULT_DELAY_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,10 +178,15 @@ class StreamLoop:
             dwell_s=settings.mood_dwell_s,
         )
         self._backoff = Backoff(settings.backoff_min_s, settings.backoff_max_s)
+        # Why the audio went away, as logged when it did; None while audio flows. Whatever the
+        # status passes through meanwhile, an outage is logged once and its end once.
+        self._outage: str | None = None
         # Set by request_restart; cleared when an attempt starts, so no request is lost.
         self._restart = asyncio.Event()
         self._stream: PcmStream | None = None
         self._task: asyncio.Task[None] | None = None
+        # How the current source honours the delay (diagnostics: what a live source cannot give).
+        self.delay_plan: DelayPlan = plan_delay(settings.delay_s, paced=True)
 
     @property
     def running(self) -> bool:
@@ -241,6 +245,8 @@ class StreamLoop:
             return False
         try:
             await self._async_stream(source, model)
+        except SourceUnavailableError as error:  # e.g. a FIFO nobody writes to: waiting for audio
+            self._source_unavailable(error)
         except _Restart:
             self._backoff.reset()
             return True
@@ -262,11 +268,17 @@ class StreamLoop:
                 max_buffered_bytes=BUFFERED_HOPS * excerpts.hop_samples * BYTES_PER_SAMPLE,
             )
         )
-        # Real-time sources deliver at the native rate by nature; everything else could run ahead.
+        # Real-time sources deliver at the native rate by nature; everything else could run ahead,
+        # and does by a negative delay's length.
+        self.delay_plan = plan_delay(self.settings.delay_s, paced=not source.real_time)
         pacer = (
             None
             if source.real_time
-            else NativeRatePacer(sample_rate, head_start_samples=excerpts.excerpt_samples)
+            else NativeRatePacer(
+                sample_rate,
+                head_start_samples=excerpts.excerpt_samples
+                + self.delay_plan.read_ahead_samples(sample_rate),
+            )
         )
         self._stream = stream
         try:
@@ -348,8 +360,9 @@ class StreamLoop:
         state = self._tracker.update(raw_valence, raw_arousal, level, hop_s)
         self.stats.readings += 1
         if self.status is not StreamStatus.RUNNING:
-            if self.status.is_outage:
+            if self._outage is not None:
                 _LOGGER.info("%s: audio from %s is back", self._name, self._source_name)
+                self._outage = None
             self.status = StreamStatus.RUNNING
             self.status_detail = None
         self._on_reading(MoodReading.of(state, end_sample))
@@ -358,7 +371,8 @@ class StreamLoop:
         reason = redact_url(reason)  # it may quote the source; it is logged and shown to all users
         self.stats.restarts += 1
         self.stats.last_error = reason
-        if not self.status.is_outage:
+        if self._outage is None:
+            self._outage = reason
             _LOGGER.warning(
                 "%s: audio from %s is unavailable (%s); retrying with back-off",
                 self._name,
