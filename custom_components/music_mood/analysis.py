@@ -24,13 +24,11 @@ from .audio_source import FfmpegInput
 from .music_mood_core.audio import BYTES_PER_SAMPLE
 from .music_mood_core.ffmpeg_process import FfmpegPcmProcess, FfmpegStartError
 from .music_mood_core.model import MoodModel
-from .music_mood_core.timeline import Timeline, timeline_step
+from .music_mood_core.timeline import TIMELINE_CHUNK_HOPS, Timeline, timeline_step
 
 # Documented in the README (analyze action): the most audio one call reads, and its time limit.
 MAX_DURATION_S: Final = 30 * 60.0
 TIMEOUT_S: Final = 300.0
-# Hops analysed per executor job (16 s at the usual 0.5 s hop): few jobs, small chunks.
-_CHUNK_HOPS: Final = 32
 # Chunks ffmpeg may decode ahead of the analysis before it is paused.
 _CHUNKS_BUFFERED: Final = 2
 
@@ -78,7 +76,8 @@ async def async_analyze_timeline(
     sample_rate = int(info.sample_rate)
     stream = info.excerpt_stream()
     max_samples = round(limits.max_duration_s * sample_rate)
-    chunk_bytes = stream.hop_samples * _CHUNK_HOPS * BYTES_PER_SAMPLE
+    # One executor job per chunk of hops, as the core's whole-file timeline: few jobs, small chunks.
+    chunk_bytes = stream.hop_samples * TIMELINE_CHUNK_HOPS * BYTES_PER_SAMPLE
     process = FfmpegPcmProcess(
         ffmpeg_input.command(ffmpeg_binary, sample_rate, live=False),
         max_buffered_bytes=_CHUNKS_BUFFERED * chunk_bytes,
