@@ -102,3 +102,20 @@ def test_a_negative_delay_on_a_live_source_is_clamped_and_reported() -> None:
     plan = plan_delay(-2.0, paced=False)
     assert (plan.hold_s, plan.read_ahead_s, plan.unreachable_s) == (0.0, 0.0, 2.0)
     assert plan.read_ahead_samples(22050) == 0
+
+
+def test_an_item_with_a_play_time_is_due_the_hold_after_it_plays() -> None:
+    """A source that knows when its audio plays (Sendspin) delays from the play time, not now."""
+    line: DelayLine[str] = DelayLine(0.5, HOP_S)
+    assert line.push("later", now=10.0, audio_at=12.0) == []
+    assert line.next_due_in(10.0) == pytest.approx(2.5)
+    assert line.pop_due(12.49) == []
+    assert line.pop_due(12.5) == ["later"]
+
+
+def test_items_never_overtake_each_other() -> None:
+    line: DelayLine[str] = DelayLine(0.0, HOP_S)
+    assert line.push("first", now=0.0, audio_at=3.0) == []
+    # A play time before the previous reading's (a clock correction): the order is kept.
+    assert line.push("second", now=0.1, audio_at=1.0) == []
+    assert line.pop_due(3.0) == ["first", "second"]

@@ -90,13 +90,18 @@ class DelayLine(Generic[_Item]):
     def __len__(self) -> int:
         return len(self._queue)
 
-    def push(self, item: _Item, now: float) -> list[_Item]:
+    def push(self, item: _Item, now: float, *, audio_at: float | None = None) -> list[_Item]:
         """Queue ``item``; returns what is due now (the item itself when nothing is held).
 
-        A full queue releases its oldest item early: every reading is still published, in order,
-        and memory stays bounded whatever the rate of readings.
+        ``audio_at``: when the audio the item describes plays, on the same clock, for sources that
+        know it (a Sendspin stream's play time); the item is due ``hold_s`` after that. Without it
+        the item is due ``hold_s`` after ``now``. A full queue releases its oldest item early:
+        every reading is still published, in order, and memory stays bounded whatever the rate.
         """
-        self._queue.append((now + self.hold_s, item))
+        due_at = (now if audio_at is None else audio_at) + self.hold_s
+        if self._queue and due_at < self._queue[-1][0]:
+            due_at = self._queue[-1][0]  # never overtake an earlier reading
+        self._queue.append((due_at, item))
         due = self.pop_due(now)
         while len(self._queue) > self.max_items:
             due.append(self._queue.popleft()[1])

@@ -8,7 +8,8 @@ What a stream reports back is plain Python exceptions, so any implementation can
 ``start`` raises ``OSError`` when it cannot start at all; ``read_exactly`` raises ``EOFError`` when
 the stream ended and ``TimeoutError`` when no audio came for ``timeout_s`` (their ``str`` is shown
 to users, so it must not quote credentials), and returns early with ``EOFError`` after
-``interrupt``.
+``interrupt``. A stream that learns its source cannot deliver yet (a FIFO nobody writes to) raises
+``SourceUnavailableError`` from ``read_exactly``, as a resolver would.
 """
 
 from __future__ import annotations

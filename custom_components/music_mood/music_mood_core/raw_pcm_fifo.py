@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import os
 import stat
+from collections.abc import Callable
 from typing import Final
 
 from .raw_pcm_source import RawPcmSourceError
@@ -135,6 +136,24 @@ class FifoPcmReader:
             if whole:
                 return data[:whole]
 
+    def notify_on_arrival(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """``callback`` once the FIFO is readable (a writer wrote, or came and went)."""
+        fd = self._fd
+        if fd is None or not self._is_fifo:
+            return _nothing
+        loop = asyncio.get_running_loop()
+
+        def fire() -> None:
+            loop.remove_reader(fd)
+            callback()
+
+        def cancel() -> None:
+            if self._fd == fd:  # a closed descriptor's number may already be someone else's
+                loop.remove_reader(fd)
+
+        loop.add_reader(fd, fire)
+        return cancel
+
     @staticmethod
     async def _read_fifo(fd: int, size: int) -> bytes:
         loop = asyncio.get_running_loop()
@@ -157,6 +176,10 @@ class FifoPcmReader:
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _settle(future: asyncio.Future[None]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -33,5 +34,10 @@ class PcmByteSource(Protocol):
     async def open(self) -> None: ...
 
     async def read(self, max_bytes: int) -> bytes: ...
+
+    def notify_on_arrival(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` once, when bytes are there to read while nobody reads; returns the
+        cancel function. Nothing happens while the source is closed."""
+        ...
 
     def close(self) -> None: ...

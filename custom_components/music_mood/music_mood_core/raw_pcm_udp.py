@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections import deque
+from collections.abc import Callable
 from typing import Final
 
 from .raw_pcm_format import RawPcmFormat
@@ -67,6 +68,7 @@ class _DatagramBuffer(asyncio.DatagramProtocol):
         self.dropped_datagrams = 0
         self.dropped_bytes = 0
         self.arrived = asyncio.Event()
+        self.on_arrival: Callable[[], None] | None = None
 
     def datagram_received(self, data: bytes, addr: object) -> None:
         if len(data) > self.max_datagram_bytes:
@@ -85,6 +87,9 @@ class _DatagramBuffer(asyncio.DatagramProtocol):
             self.buffered -= len(oldest)
             self.dropped_bytes += len(oldest)
         self.arrived.set()
+        callback, self.on_arrival = self.on_arrival, None
+        if callback is not None:
+            callback()
 
     def take(self, max_bytes: int) -> bytes:
         """Up to ``max_bytes`` from the oldest datagrams, never splitting a frame."""
@@ -180,6 +185,19 @@ class UdpPcmReceiver:
             ) from error
         self._transport, self._buffer = transport, buffer
 
+    def notify_on_arrival(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """``callback`` once the next datagram with audio arrives."""
+        buffer = self._buffer
+        if buffer is None:
+            return _nothing
+        buffer.on_arrival = callback
+
+        def cancel() -> None:
+            if buffer.on_arrival is callback:
+                buffer.on_arrival = None
+
+        return cancel
+
     async def read(self, max_bytes: int) -> bytes:
         """Whole frames once a datagram is there; a UDP source never reaches an end."""
         buffer = self._buffer
@@ -193,3 +211,7 @@ class UdpPcmReceiver:
         transport, self._transport = self._transport, None
         if transport is not None:
             transport.close()
+
+
+def _nothing() -> None:
+    return None
