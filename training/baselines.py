@@ -52,6 +52,19 @@ class FrameStatistics(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             )
         return np.concatenate([data.mean(axis=1), data.std(axis=1)], axis=1)
 
+    def get_feature_names_out(self, input_features: object = None) -> NDArray[np.object_]:
+        """ "mean_<feature>" for each feature, then "std_<feature>" (x0, x1, ... if unnamed)."""
+        check_is_fitted(self)
+        if input_features is None:
+            names = [f"x{k}" for k in range(self.n_features_in_)]
+        else:
+            names = [str(name) for name in np.asarray(input_features).ravel()]
+            if len(names) != self.n_features_in_:
+                raise ValueError(f"{len(names)} feature names for {self.n_features_in_} features")
+        return np.asarray(
+            [f"mean_{name}" for name in names] + [f"std_{name}" for name in names], dtype=object
+        )
+
 
 def svr_pipeline(c: float = SVR_C) -> Pipeline:
     """Frame statistics (136 inputs) -> standardised -> one RBF SVR per target."""

@@ -104,6 +104,29 @@ def test_frame_statistics_need_fit_and_refuse_another_extractors_width() -> None
         fitted.transform(np.zeros((4, 68)))
 
 
+def test_frame_statistics_name_their_outputs_through_the_pipeline() -> None:
+    pipeline = svr_pipeline().fit(
+        np.random.default_rng(3).normal(size=(12, 60, 68)), np.zeros((12, 2))
+    )
+    names = pipeline[:-1].get_feature_names_out()
+    assert len(names) == 136
+    assert (names[0], names[67], names[68], names[135]) == (
+        "mean_x0",
+        "mean_x67",
+        "std_x0",
+        "std_x67",
+    )
+    short = FrameStatistics().fit(np.zeros((2, 60, 2)))
+    assert short.get_feature_names_out(["zcr", "energy"]).tolist() == [
+        "mean_zcr",
+        "mean_energy",
+        "std_zcr",
+        "std_energy",
+    ]
+    with pytest.raises(ValueError, match="1 feature names for 2 features"):
+        short.get_feature_names_out(["zcr"])
+
+
 def test_svr_learns_a_feature_relation_the_mean_cannot() -> None:
     rng = np.random.default_rng(0)
     latent = rng.uniform(-2, 2, size=300)
