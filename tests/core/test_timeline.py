@@ -3,6 +3,7 @@ timeline equals the live analyser's hop-by-hop readings on the same PCM."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -169,3 +170,9 @@ def test_bad_calls_are_refused(model: MoodModel) -> None:
     resampled = Timeline(8000, part.end_samples, part.valence, part.arousal, part.level_dbfs)
     with pytest.raises(ValueError, match="16000 Hz"):
         Timeline.joined(SAMPLE_RATE, [part, resampled])
+
+
+def test_a_normalisation_other_than_excerpt_is_refused_not_ignored(model: MoodModel) -> None:
+    song_normalised = dataclasses.replace(model.info, normalisation="song")
+    with pytest.raises(ValueError, match="'song'"):
+        song_normalised.excerpt_stream()

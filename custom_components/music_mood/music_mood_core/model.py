@@ -123,7 +123,16 @@ class ModelInfo:
         return self.model_format == FORMAT_LOUDNESS
 
     def excerpt_stream(self) -> ExcerptStream:
-        """A fresh excerpt stream on this model's frame grid, excerpt length and hop."""
+        """A fresh excerpt stream on this model's frame grid, excerpt length and hop.
+
+        The stream normalises every excerpt on its own: the only policy a model may name (the
+        loader refuses others; an info built by hand with another one is refused here).
+        """
+        if self.normalisation != NORMALISATION_EXCERPT:
+            raise ValueError(
+                f"normalisation {self.normalisation!r}: the excerpt stream computes "
+                f"{NORMALISATION_EXCERPT!r} only"
+            )
         sample_rate = int(self.sample_rate)
         return ExcerptStream(
             FrameGrid.from_seconds(sample_rate, self.window_s, self.step_s),
