@@ -119,3 +119,14 @@ def test_items_never_overtake_each_other() -> None:
     # A play time before the previous reading's (a clock correction): the order is kept.
     assert line.push("second", now=0.1, audio_at=1.0) == []
     assert line.pop_due(3.0) == ["first", "second"]
+
+
+def test_room_is_kept_for_items_that_play_later_than_now() -> None:
+    """Sendspin audio arrives seconds before it plays: those readings wait without eviction."""
+    line: DelayLine[int] = DelayLine(1.0, HOP_S, lead_s=3.0)
+    assert line.max_items == math.ceil(4.0 / HOP_S) + 4
+    released = [item for index in range(8) for item in line.push(index, 0.0, audio_at=3.0)]
+    assert released == []
+    assert line.released_early == 0
+    with pytest.raises(ValueError, match="lead_s"):
+        DelayLine(1.0, HOP_S, lead_s=-1.0)

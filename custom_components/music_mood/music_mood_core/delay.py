@@ -77,13 +77,16 @@ class DelayLine(Generic[_Item]):
     call :meth:`pop_due` again after :meth:`next_due_in` seconds.
     """
 
-    def __init__(self, hold_s: float, hop_s: float) -> None:
+    def __init__(self, hold_s: float, hop_s: float, *, lead_s: float = 0.0) -> None:
+        """``lead_s``: how far ahead of ``now`` an item's ``audio_at`` may lie (room is kept)."""
         if not 0 <= hold_s <= MAX_DELAY_S:
             raise DelayError(f"hold_s must be from 0 to {MAX_DELAY_S:g} s (got {hold_s!r})")
         if not hop_s > 0:
             raise ValueError(f"hop_s must be positive (got {hop_s!r})")
+        if not 0 <= lead_s < math.inf:
+            raise ValueError(f"lead_s must be a finite number of seconds >= 0 (got {lead_s!r})")
         self.hold_s = float(hold_s)
-        self.max_items = math.ceil(hold_s / hop_s) + _SPARE_ITEMS
+        self.max_items = math.ceil((hold_s + lead_s) / hop_s) + _SPARE_ITEMS
         self._queue: deque[tuple[float, _Item]] = deque()
         self.released_early = 0
 
