@@ -55,7 +55,8 @@ class GeneratedPcmStream:
         self.closed = False
         self.ended = False
         self._interrupted = False
-        self.waiting = asyncio.Event()
+        # Set while the reader waits for audio the test has not played yet, and once closed.
+        self.idle = asyncio.Event()
 
     @property
     def pid(self) -> int | None:
@@ -73,7 +74,8 @@ class GeneratedPcmStream:
     def feed(self, data: bytes) -> None:
         self._buffer += data
         # Not idle any more until the reader has taken what it can and asks again.
-        self.waiting.clear()
+        if not self.closed:
+            self.idle.clear()
         self._changed.set()
 
     def end(self) -> None:
@@ -86,11 +88,11 @@ class GeneratedPcmStream:
                 if self.ended or self._interrupted:
                     raise EOFError("the generated audio ended")
                 self._changed.clear()
-                self.waiting.set()
+                self.idle.set()
                 try:
                     await self._changed.wait()
                 finally:
-                    self.waiting.clear()
+                    self.idle.clear()
         data = bytes(self._buffer[:n_bytes])
         del self._buffer[:n_bytes]
         return data
@@ -101,6 +103,7 @@ class GeneratedPcmStream:
 
     async def close(self) -> None:
         self.closed = True
+        self.idle.set()
 
 
 class GeneratedPcmSource:
@@ -128,12 +131,12 @@ class GeneratedPcmSource:
         return self.streams[-1]
 
     async def until_open(self, count: int = 1) -> GeneratedPcmStream:
-        """The loop's ``count``-th stream, once it has been started and is read."""
+        """The loop's ``count``-th stream, once the loop reads it (or has closed it again)."""
         while len(self.streams) < count:
             self._opened.clear()
             await self._opened.wait()
         stream = self.streams[count - 1]
-        await stream.waiting.wait()
+        await stream.idle.wait()
         return stream
 
     async def play(self, samples: np.ndarray) -> None:
@@ -143,7 +146,6 @@ class GeneratedPcmSource:
         await self.until_idle()
 
     async def until_idle(self) -> None:
-        """Return once the loop waits for more audio: every hop played has been published."""
-        stream = self.stream
-        await asyncio.sleep(0)
-        await stream.waiting.wait()
+        """Return once the loop waits for more audio (every hop played has been published) or
+        has closed the stream (a restart, a stop)."""
+        await self.stream.idle.wait()
