@@ -13,8 +13,9 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.music_mood.const import CONF_KEEPALIVE_S
+
 from ..serial_strip import ConnectedSocatPair, adalight_frames
-from .conftest import STRIP_KEEPALIVE_S  # a constant, not a fixture
 from .snapshots import entities_of_entry
 
 LIGHT = "light.desk_strip_led_strip"
@@ -42,7 +43,7 @@ async def test_strip_light(
     assert snapshot_data == snapshot(name="red")
 
     # Nothing changes: the last frame is sent again every keep-alive interval, by the clock.
-    freezer.tick(timedelta(seconds=STRIP_KEEPALIVE_S))
+    freezer.tick(timedelta(seconds=mock_strip_entry.options[CONF_KEEPALIVE_S]))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     resent = adalight_frames(socat_pair.read_all())
