@@ -15,6 +15,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .audio_source import REASON_FILE_NOT_FOUND, AudioSource, SourceError, parse_ffmpeg_input
 from .const import (
+    CONF_DELAY_S,
     CONF_LOOP_FILE,
     CONF_MODEL,
     CONF_MOOD_DEAD_BAND,
@@ -41,6 +42,7 @@ from .coordinator import AnalyserCoordinator, AnalyserSettings
 from .model_holder import ModelHolder, model_issue_id
 from .mood_lighting import MoodLightingDriver, MoodLightingSettings
 from .music_mood_core.audio import redact_source, redact_url
+from .music_mood_core.delay import DEFAULT_DELAY_S, MAX_DELAY_S, MIN_DELAY_S
 from .music_mood_core.mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S
 from .source_identity import async_ensure_unique_id
 
@@ -81,6 +83,10 @@ def analyser_settings(entry: ConfigEntry[Any]) -> AnalyserSettings:
         mood_dead_band=float(options.get(CONF_MOOD_DEAD_BAND, DEFAULT_DEAD_BAND)),
         mood_dwell_s=float(options.get(CONF_MOOD_DWELL_S, DEFAULT_DWELL_S)),
         loop_file=bool(options.get(CONF_LOOP_FILE, DEFAULT_LOOP_FILE)),
+        # The options form keeps it in range; a hand-edited value is clamped, not refused.
+        delay_s=min(
+            max(float(options.get(CONF_DELAY_S, DEFAULT_DELAY_S)), MIN_DELAY_S), MAX_DELAY_S
+        ),
         stall_timeout_s=STALL_TIMEOUT_S,
         probe_timeout_s=SOURCE_PROBE_TIMEOUT_S,
         backoff_min_s=RESTART_BACKOFF_MIN_S,
@@ -104,7 +110,15 @@ async def async_create_analyser_runtime(
     coordinator = AnalyserCoordinator(
         hass,
         entry,
-        source=AudioSource(hass, entry.data[CONF_SOURCE_TYPE], entry.data[CONF_SOURCE]),
+        source=AudioSource(
+            hass,
+            entry.data[CONF_SOURCE_TYPE],
+            entry.data[CONF_SOURCE],
+            settings=entry.data,
+            # What Music Assistant lists this analyser as, when it is a Sendspin player.
+            player_id=f"music-mood-{entry.entry_id}",
+            name=entry.title,
+        ),
         models=models,
         ffmpeg_binary=get_ffmpeg_manager(hass).binary,
         settings=analyser_settings(entry),

@@ -1,25 +1,36 @@
-"""Where an analyser's audio comes from: an ffmpeg input, a camera stream, a media player's media.
+"""Where an analyser's audio comes from: an ffmpeg input, a camera stream, a media player's media,
+a Music Assistant group's stream, or Music Assistant itself through a Sendspin player.
 
-Each kind resolves, when the pipeline (re)starts, to one ffmpeg input. Anything that cannot be used
-yet or at all raises SourceError with a reason that is also a translation key.
+Each ffmpeg kind resolves, when the stream loop (re)starts, to one ffmpeg input; a Sendspin source
+owns its player (connected for the entry's lifetime) and resolves to the PCM stream it receives.
+Anything that cannot be used yet or at all raises SourceError with a reason that is also a
+translation key.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from homeassistant.const import STATE_PLAYING
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_state_change_event
 
 from .const import (
+    CONF_MUSIC_ASSISTANT_URL,
+    CONF_STREAM_CODEC,
+    CONF_STREAM_PORT,
     SOURCE_TYPE_CAMERA,
     SOURCE_TYPE_MEDIA_PLAYER,
+    SOURCE_TYPE_MUSIC_ASSISTANT_GROUP,
+    SOURCE_TYPE_RAW_PCM_PIPE,
+    SOURCE_TYPE_RAW_PCM_UDP,
+    SOURCE_TYPE_SENDSPIN,
 )
 from .music_mood_core.audio import (
     BYTES_PER_SAMPLE,
@@ -40,6 +51,13 @@ from .music_mood_core.ffmpeg_process import (
     FfmpegStalledError,
     FfmpegStartError,
 )
+from .music_mood_core.pcm_source import PcmSource, SourceUnavailableError
+from .music_mood_core.sendspin_wire import SendspinUrlError, parse_server_url
+from .sendspin_player import SendspinPlayer
+
+if TYPE_CHECKING:
+    from .music_assistant_group import GroupStreamSettings
+    from .raw_pcm_input import RawPcmInput
 
 NETWORK_SCHEMES: Final = frozenset(
     {"http", "https", "rtsp", "rtsps", "rtmp", "rtmps", "rtp", "srt", "udp", "tcp", "mms", "mmsh"}
@@ -284,12 +302,48 @@ def parse_device_supplied_input(
 
 
 class AudioSource:
-    """A configured source; ``async_resolve`` gives the ffmpeg input to use right now."""
+    """A configured source; ``async_resolve`` gives the ffmpeg input to use right now.
 
-    def __init__(self, hass: HomeAssistant, source_type: str, source: str) -> None:
+    ``settings`` is the entry's data (a group stream's port and codec); ``player_id`` and ``name``
+    are what a Sendspin source registers its player as.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        source_type: str,
+        source: str,
+        *,
+        settings: Mapping[str, Any] | None = None,
+        player_id: str = "music-mood",
+        name: str = "Music Mood",
+    ) -> None:
         self._hass = hass
         self.source_type = source_type
         self.source = source.strip()
+        self._settings = dict(settings or {})
+        self._listeners: list[Callable[[], None]] = []
+        self.sendspin: SendspinPlayer | None = None
+        self._sendspin_error: str | None = None
+        if source_type == SOURCE_TYPE_SENDSPIN:
+            try:
+                server = parse_server_url(self.source)
+            except SendspinUrlError as error:  # stored data edited by hand: said at each attempt
+                self._sendspin_error = str(error)
+            else:
+                self.sendspin = SendspinPlayer(
+                    async_get_clientsession(hass),
+                    server,
+                    client_id=player_id,
+                    name=name,
+                    on_change=self._changed,
+                )
+        # A FIFO or a UDP port, kept open between streams (raw_pcm_input builds on this module).
+        self.raw_pcm: RawPcmInput | None = None
+        if source_type in (SOURCE_TYPE_RAW_PCM_PIPE, SOURCE_TYPE_RAW_PCM_UDP):
+            from .raw_pcm_input import RawPcmInput  # noqa: PLC0415
+
+            self.raw_pcm = RawPcmInput(hass, source_type, self.source, self._settings)
 
     @property
     def redacted(self) -> str:
@@ -300,21 +354,95 @@ class AudioSource:
             return await self._async_resolve_camera()
         if self.source_type == SOURCE_TYPE_MEDIA_PLAYER:
             return await self._async_resolve_media_player()
+        if self.source_type == SOURCE_TYPE_MUSIC_ASSISTANT_GROUP:
+            return await self._async_resolve_group_stream()
+        if self.source_type == SOURCE_TYPE_SENDSPIN:
+            raise SourceError(REASON_INVALID_SOURCE, "a Sendspin player is not an ffmpeg input")
+        if self.raw_pcm is not None:
+            raise SourceError(REASON_INVALID_SOURCE, "a raw-PCM source is not an ffmpeg input")
         return await self._hass.async_add_executor_job(parse_ffmpeg_input, self._hass, self.source)
+
+    async def async_resolve_sendspin(self, sample_rate: int) -> PcmSource:
+        """The stream Music Assistant plays to the Sendspin player now (SourceUnavailableError)."""
+        if self.sendspin is None:
+            raise SourceUnavailableError(
+                "source_error", f"{REASON_INVALID_SOURCE}: {self._sendspin_error}"
+            )
+        return await self.sendspin.async_resolve(
+            sample_rate,
+            partial(
+                self._hass.async_create_background_task, name=f"music_mood sendspin {self.source}"
+            ),
+        )
+
+    def seconds_until_heard(self, end_sample: int) -> float:
+        """How long until the audio up to ``end_sample`` of the current stream is heard (0 when
+        the source cannot tell: only a Sendspin stream carries play times)."""
+        if self.sendspin is None:
+            return 0.0
+        return self.sendspin.seconds_until_heard(end_sample)
+
+    async def async_close(self) -> None:
+        """Disconnect what the source keeps open between streams (a Sendspin player)."""
+        if self.sendspin is not None:
+            await self.sendspin.async_stop()
+        if self.raw_pcm is not None:
+            self.raw_pcm.close()
+
+    @callback
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            listener()
 
     @callback
     def async_track_changes(self, on_change: Callable[[], None]) -> Callable[[], None] | None:
-        """Call ``on_change`` when what the source plays may have changed (media players only)."""
-        if self.source_type != SOURCE_TYPE_MEDIA_PLAYER:
+        """Call ``on_change`` when what the source plays may have changed (players, a group, a
+        Sendspin player's stream); None for sources that never change."""
+        if self.source_type == SOURCE_TYPE_SENDSPIN:
+            self._listeners.append(on_change)
+            return partial(self._listeners.remove, on_change)
+        if self.raw_pcm is not None:  # a waiting FIFO or port heard its first bytes
+            return self.raw_pcm.track_audio(on_change)
+        if self.source_type not in (SOURCE_TYPE_MEDIA_PLAYER, SOURCE_TYPE_MUSIC_ASSISTANT_GROUP):
             return None
+        follows = _playing_media if self.source_type == SOURCE_TYPE_MEDIA_PLAYER else _playing_group
 
         @callback
         def _state_changed(event: Event[EventStateChangedData]) -> None:
             old, new = event.data["old_state"], event.data["new_state"]
-            if _playing_media(old) != _playing_media(new):
+            if follows(old) != follows(new):
                 on_change()
 
         return async_track_state_change_event(self._hass, [self.source], _state_changed)
+
+    def _group_stream_settings(self) -> GroupStreamSettings:
+        from .music_assistant_group import (  # noqa: PLC0415 (it builds on this module)
+            DEFAULT_STREAM_PORT,
+            STREAM_CODECS,
+            GroupStreamSettings,
+            host_of_server_url,
+        )
+
+        typed_url = str(self._settings.get(CONF_MUSIC_ASSISTANT_URL) or "")
+        try:
+            host = host_of_server_url(typed_url) if typed_url else None
+        except ValueError as error:
+            raise SourceError(REASON_INVALID_SOURCE, str(error)) from error
+        return GroupStreamSettings(
+            server_host=host,
+            stream_port=int(self._settings.get(CONF_STREAM_PORT, DEFAULT_STREAM_PORT)),
+            codec=str(self._settings.get(CONF_STREAM_CODEC, STREAM_CODECS[0])),
+        )
+
+    async def _async_resolve_group_stream(self) -> FfmpegInput:
+        from .music_assistant_group import async_group_stream_input  # noqa: PLC0415
+
+        return await async_group_stream_input(
+            self._hass,
+            async_get_clientsession(self._hass),
+            self.source,
+            self._group_stream_settings(),
+        )
 
     async def _async_resolve_camera(self) -> FfmpegInput:
         if self._hass.states.get(self.source) is None:
@@ -359,6 +487,13 @@ class AudioSource:
                 f"{self.source} plays {_shown(media)!r}, which cannot be followed: "
                 + (error.detail if error.reason == REASON_INVALID_SOURCE else error.reason),
             ) from error
+
+
+def _playing_group(state: object) -> tuple[str, object] | None:
+    """What decides a group stream: the player's state and its active queue."""
+    if state is None:
+        return None
+    return getattr(state, "state", ""), getattr(state, "attributes", {}).get("active_queue")
 
 
 def _playing_media(state: object) -> str | None:

@@ -33,6 +33,13 @@ SOURCE_TYPE_MUSIC_ASSISTANT_GROUP: Final = "music_assistant_group"
 CONF_MUSIC_ASSISTANT_URL: Final = "music_assistant_url"
 CONF_STREAM_PORT: Final = "stream_port"
 CONF_STREAM_CODEC: Final = "stream_codec"
+# Raw PCM a player writes (source = a FIFO or pipe file inside allowlist_external_dirs) or sends
+# (source = a local IP address and port to listen on, "127.0.0.1:5004"), in a declared format.
+SOURCE_TYPE_RAW_PCM_PIPE: Final = "raw_pcm_pipe"
+SOURCE_TYPE_RAW_PCM_UDP: Final = "raw_pcm_udp"
+CONF_PCM_SAMPLE_RATE: Final = "pcm_sample_rate"
+CONF_PCM_CHANNELS: Final = "pcm_channels"
+CONF_PCM_SAMPLE_FORMAT: Final = "pcm_sample_format"
 CONF_SOURCE: Final = "source"
 CONF_MODEL: Final = "model"
 
@@ -54,6 +61,8 @@ CONF_SILENCE_DURATION_S: Final = "silence_duration_seconds"
 CONF_MOOD_DEAD_BAND: Final = "mood_dead_band"
 CONF_MOOD_DWELL_S: Final = "mood_dwell_seconds"
 CONF_LOOP_FILE: Final = "loop_file"
+# Readings against the audio, -2..+5 s (music_mood_core.delay; default DEFAULT_DELAY_S there).
+CONF_DELAY_S: Final = "delay_seconds"
 
 DEFAULT_SMOOTHING_S: Final = 4.0
 DEFAULT_SILENCE_THRESHOLD_DB: Final = -50.0

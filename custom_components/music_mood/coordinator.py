@@ -27,10 +27,12 @@ from .const import (
     STRIP_RECONNECT_INITIAL_S,
     STRIP_RECONNECT_MAX_S,
 )
+from .held_readings import HeldReadings
 from .model_holder import ModelHolder
 from .music_mood_core.adalight import RGB, SerialStrip, StripError
 from .music_mood_core.backoff import Backoff
 from .music_mood_core.model import MoodModel
+from .music_mood_core.model_contract import DEFAULT_SAMPLE_RATE
 from .music_mood_core.stream_loop import (
     MoodReading,
     StreamLoop,
@@ -97,13 +99,24 @@ class AnalyserCoordinator(MusicMoodCoordinator[MoodReading | None]):
             settings=settings,
             models=models,
             resolve_source=partial(
-                async_resolve_pcm_source, source, ffmpeg_binary, loop_file=settings.loop_file
+                async_resolve_pcm_source,
+                source,
+                ffmpeg_binary,
+                loop_file=settings.loop_file,
+                sample_rate=self._model_sample_rate,
             ),
             run_blocking=hass.async_add_executor_job,
             on_reading=self._async_reading,
             on_status=self.async_update_listeners,
         )
         self._cancel_source_tracking: CALLBACK_TYPE | None = None
+        # Readings held by the delay option and until the speakers play what they describe.
+        self._held = HeldReadings(
+            hass,
+            max(0.0, settings.delay_s),
+            lambda: self.hop_seconds,
+            self.async_set_updated_data,
+        )
 
     @property
     def available(self) -> bool:
@@ -146,11 +159,19 @@ class AnalyserCoordinator(MusicMoodCoordinator[MoodReading | None]):
             self._cancel_source_tracking = None
         self.models.async_stop_watching()
         await self.stream.async_stop()
+        self._held.cancel()
+        await self.source.async_close()
+
+    def _model_sample_rate(self) -> int:
+        model = self.models.model
+        return int(model.info.sample_rate) if model is not None else DEFAULT_SAMPLE_RATE
 
     @callback
     def _async_reading(self, reading: MoodReading) -> None:
         self.models.confirm_working()
-        self.async_set_updated_data(reading)
+        # A source that receives audio before it is heard (a Sendspin player, ahead by the
+        # server's buffer) says when: the reading waits for it, so lights follow the speakers.
+        self._held.push(reading, self.source.seconds_until_heard(reading.end_sample))
 
 
 class StripCoordinator(MusicMoodCoordinator[bool]):

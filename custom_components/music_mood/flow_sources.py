@@ -37,8 +37,19 @@ from .const import (
     SOURCE_TYPE_CAMERA,
     SOURCE_TYPE_FFMPEG,
     SOURCE_TYPE_MEDIA_PLAYER,
+    SOURCE_TYPE_MUSIC_ASSISTANT_GROUP,
+    SOURCE_TYPE_RAW_PCM_PIPE,
+    SOURCE_TYPE_RAW_PCM_UDP,
+    SOURCE_TYPE_SENDSPIN,
 )
 from .flow_helpers import required_key
+from .flow_music_assistant import (
+    async_validate_group_stream,
+    async_validate_sendspin,
+    group_stream_fields,
+    sendspin_fields,
+)
+from .flow_raw_pcm import async_validate_pipe, async_validate_udp, raw_pcm_fields
 from .music_mood_core.audio import BYTES_PER_SAMPLE
 from .music_mood_core.ffmpeg_process import DEFAULT_MAX_BUFFERED_BYTES
 from .music_mood_core.pcm_source import FfmpegPcmSource, PcmFormat, PcmSource
@@ -128,4 +139,10 @@ SOURCE_TYPE_FLOWS: Final[Mapping[str, SourceTypeFlow]] = {
         fields=_source_field(EntitySelector(EntitySelectorConfig(domain="media_player"))),
         validate=_async_media_player_exists,
     ),
+    SOURCE_TYPE_SENDSPIN: SourceTypeFlow(fields=sendspin_fields, validate=async_validate_sendspin),
+    SOURCE_TYPE_MUSIC_ASSISTANT_GROUP: SourceTypeFlow(
+        fields=group_stream_fields, validate=async_validate_group_stream
+    ),
+    SOURCE_TYPE_RAW_PCM_PIPE: SourceTypeFlow(fields=raw_pcm_fields, validate=async_validate_pipe),
+    SOURCE_TYPE_RAW_PCM_UDP: SourceTypeFlow(fields=raw_pcm_fields, validate=async_validate_udp),
 }

@@ -1,14 +1,22 @@
 """An analyser's configured source as the stream loop's `PcmSource`, resolved at each (re)start.
 
-Today every source type resolves to one validated ffmpeg input (a URL, file or capture device, a
-camera's stream, a media player's media), decoded by `FfmpegPcmSource`. A source type that
-delivers PCM by other means returns its own `PcmSource` here.
+Most source types resolve to one validated ffmpeg input (a URL, file or capture device, a
+camera's stream, a media player's media, a Music Assistant group's stream), decoded by
+`FfmpegPcmSource`. A source type that delivers PCM by other means returns its own `PcmSource` here:
+a Sendspin player hands over the PCM Music Assistant sends it, at the model's sample rate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .audio_source import REASON_INVALID_SOURCE, AudioSource, SourceError
-from .music_mood_core.pcm_source import FfmpegPcmSource, PcmFormat, SourceUnavailableError
+from .music_mood_core.pcm_source import (
+    FfmpegPcmSource,
+    PcmFormat,
+    PcmSource,
+    SourceUnavailableError,
+)
 from .music_mood_core.stream_loop import StreamStatus
 
 # Source refusals that describe what a player plays, not an outage (see SourceUnavailableError).
@@ -16,9 +24,20 @@ _PLAYER_CONDITIONS = frozenset({StreamStatus.WAITING_FOR_MEDIA, StreamStatus.UNS
 
 
 async def async_resolve_pcm_source(
-    source: AudioSource, ffmpeg_binary: str, *, loop_file: bool
-) -> FfmpegPcmSource:
-    """What ``source`` plays now; what it cannot give becomes SourceUnavailableError."""
+    source: AudioSource,
+    ffmpeg_binary: str,
+    *,
+    loop_file: bool,
+    sample_rate: Callable[[], int] | None = None,
+) -> PcmSource:
+    """What ``source`` plays now; what it cannot give becomes SourceUnavailableError.
+
+    ``sample_rate`` gives the current model's rate, which a Sendspin player asks the server for.
+    """
+    if source.sendspin is not None and sample_rate is not None:
+        return await source.async_resolve_sendspin(sample_rate())
+    if source.raw_pcm is not None:
+        return await source.raw_pcm.async_resolve(ffmpeg_binary)
     try:
         ffmpeg_input = await source.async_resolve()
     except SourceError as error:

@@ -249,6 +249,7 @@ class SendspinPlayer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._set_connected(False)
         self._end_stream("the analyser stopped")
 
     async def async_resolve(
@@ -276,6 +277,16 @@ class SendspinPlayer:
         if stream is None or stream.ended:
             stream = self._open_stream(self._playing)
         return SendspinPcmSource(stream)
+
+    def seconds_until_heard(self, end_sample: int) -> float:
+        """Seconds until the current stream's samples before ``end_sample`` have been heard."""
+        stream = self.stream
+        if stream is None or end_sample < 1:
+            return 0.0
+        heard_s = stream.play_time_s(end_sample - 1)
+        if heard_s is None:
+            return 0.0
+        return max(0.0, heard_s + 1.0 / stream.format.sample_rate - local_clock_us() / 1e6)
 
     # ---------------------------------------------------------------- the connection task
 

@@ -26,6 +26,18 @@ from custom_components.music_mood.audio_source import (
     SourceError,
     async_probe,
 )
+from custom_components.music_mood.const import (
+    CONF_ENTRY_KIND,
+    CONF_MODEL,
+    CONF_MUSIC_ASSISTANT_URL,
+    CONF_SOURCE,
+    CONF_SOURCE_TYPE,
+    CONF_STREAM_CODEC,
+    CONF_STREAM_PORT,
+    DOMAIN,
+    ENTRY_KIND_ANALYSER,
+    SOURCE_TYPE_MUSIC_ASSISTANT_GROUP,
+)
 from custom_components.music_mood.music_assistant_group import (
     GroupStreamSettings,
     async_group_stream_input,
@@ -33,8 +45,9 @@ from custom_components.music_mood.music_assistant_group import (
     host_of_server_url,
 )
 from custom_components.music_mood.music_mood_core.host_address import HostAddressError
+from custom_components.music_mood.music_mood_core.model import DEFAULT_MODEL_ID
 
-from .processes import free_port
+from .processes import free_port, wait_for
 
 GROUP = "ugp_x7k2m9qa"
 PLAYER = "media_player.living_room_group"
@@ -65,7 +78,7 @@ def _encode(tmp_path: Path, codec: str) -> bytes:
     subprocess.run(
         [
             "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
-            "-f", "lavfi", "-i", "sine=frequency=330:duration=3:sample_rate=44100",
+            "-f", "lavfi", "-i", "sine=frequency=330:duration=8:sample_rate=44100",
             "-ac", "2", "-c:a", "libmp3lame" if codec == "mp3" else "flac", str(path),
         ],
         check=True,
@@ -212,3 +225,46 @@ def test_addresses_and_urls() -> None:
     for group_id, codec in ((GROUP, "wav"), ("ugp_a/b", "mp3")):
         with pytest.raises(ValueError, match="not a universal group stream"):
             group_stream_url("ma.local", 8097, group_id, codec)
+
+
+async def test_analyser_follows_the_group_waiting_while_idle(
+    hass: HomeAssistant, stream_port: StreamPort, fast_restarts: None
+) -> None:
+    _music_assistant_entry(hass, "http://127.0.0.1:8095")
+    hass.states.async_set(PLAYER, "playing", {"active_queue": GROUP})
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Living room",
+        unique_id=f"{SOURCE_TYPE_MUSIC_ASSISTANT_GROUP}:{PLAYER}",
+        data={
+            CONF_ENTRY_KIND: ENTRY_KIND_ANALYSER,
+            CONF_SOURCE_TYPE: SOURCE_TYPE_MUSIC_ASSISTANT_GROUP,
+            CONF_SOURCE: PLAYER,
+            CONF_MUSIC_ASSISTANT_URL: "",
+            CONF_STREAM_PORT: stream_port.port,
+            CONF_STREAM_CODEC: "mp3",
+            CONF_MODEL: DEFAULT_MODEL_ID,
+        },
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    status = "sensor.living_room_analyser_status"
+    valence = "sensor.living_room_valence"
+    # The group's stream 404s: waiting, retried with back-off, never a source error.
+    await wait_for(lambda: len(stream_port.requests) >= 3, what="three polite retries")
+    assert hass.states.get(status).state == "waiting_for_media"
+    assert "404" in hass.states.get(status).attributes["detail"]
+
+    stream_port.playing = True
+    await wait_for(
+        lambda: hass.states.get(valence).state not in ("unavailable", "unknown"),
+        timeout_s=30.0,
+        what="readings of the group's stream",
+    )
+    assert set(stream_port.requests) == {f"/ugp/{GROUP}.mp3"}
+
+    # The player stops: the analyser is told at once and waits again.
+    hass.states.async_set(PLAYER, "idle", {"active_queue": GROUP})
+    await wait_for(lambda: hass.states.get(status).state == "waiting_for_media", what="idle")
+    assert hass.states.get(valence).state == "unavailable"
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -21,9 +21,26 @@ from typing import Any
 import aiohttp
 import numpy as np
 import pytest
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.music_mood.const import (
+    CONF_ENTRY_KIND,
+    CONF_MODEL,
+    CONF_SILENCE_DURATION_S,
+    CONF_SMOOTHING_S,
+    CONF_SOURCE,
+    CONF_SOURCE_TYPE,
+    DOMAIN,
+    ENTRY_KIND_ANALYSER,
+    SOURCE_TYPE_SENDSPIN,
+)
 from custom_components.music_mood.music_mood_core.features import ExcerptStream
-from custom_components.music_mood.music_mood_core.model import MoodModel, load_model
+from custom_components.music_mood.music_mood_core.model import (
+    DEFAULT_MODEL_ID,
+    MoodModel,
+    load_model,
+)
 from custom_components.music_mood.music_mood_core.pcm_source import (
     PcmFormat,
     SourceUnavailableError,
@@ -293,3 +310,77 @@ async def test_sendspin_server_that_does_not_answer_is_a_source_error(
         assert not player._task.done()  # retrying, not dead
     finally:
         await player.async_stop()
+
+
+def _sendspin_entry(port: int) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Living room",
+        unique_id=f"{SOURCE_TYPE_SENDSPIN}:ws://127.0.0.1:{port}/sendspin",
+        data={
+            CONF_ENTRY_KIND: ENTRY_KIND_ANALYSER,
+            CONF_SOURCE_TYPE: SOURCE_TYPE_SENDSPIN,
+            CONF_SOURCE: f"ws://127.0.0.1:{port}/sendspin",
+            CONF_MODEL: DEFAULT_MODEL_ID,
+        },
+        options={CONF_SMOOTHING_S: 1.0, CONF_SILENCE_DURATION_S: 1.0},
+    )
+
+
+async def test_analyser_on_a_sendspin_player_publishes_each_reading_when_it_is_heard(
+    hass: HomeAssistant,
+    sendspin_server: tuple[int, SendspinServerProcess],
+    music_wav: Path,
+    model: MoodModel,
+) -> None:
+    port, server = sendspin_server
+    entry = _sendspin_entry(port)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    status = "sensor.living_room_analyser_status"
+    await wait_for(lambda: hass.states.get(status).state == "waiting_for_media", what="waiting")
+    assert server.line() == f"client music-mood-{entry.entry_id}"  # Music Assistant's player id
+
+    coordinator = entry.runtime_data.coordinator
+    player = coordinator.source.sendspin
+    assert player is not None
+    loop = asyncio.get_running_loop()
+    # (end sample, raw valence, raw arousal, when published, when its last sample is heard)
+    published: list[tuple[int, float, float, float, float]] = []
+
+    def record() -> None:
+        reading = coordinator.data
+        if reading is None or (published and published[-1][0] == reading.end_sample):
+            return
+        stream = player.stream
+        assert stream is not None
+        heard = stream.play_time_s(reading.end_sample - 1)
+        assert heard is not None
+        heard += 1 / SAMPLE_RATE
+        published.append(
+            (reading.end_sample, reading.raw_valence, reading.raw_arousal, loop.time(), heard)
+        )
+
+    unsubscribe = coordinator.async_add_listener(record)
+    server.play()
+    await wait_for(lambda: len(published) >= 12, timeout_s=30.0, what="twelve readings")
+    unsubscribe()
+    await wait_for(lambda: hass.states.get(status).state == "waiting_for_media", timeout_s=30.0)
+    assert server.line() == "ended"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert not player.connected
+
+    # The readings are the model's on the file's samples (the same PCM offline).
+    offline = timeline(_wav_samples(music_wav), model)
+    by_end = {int(end): i for i, end in enumerate(offline.end_samples)}
+    for end_sample, valence, arousal, _, _ in published:
+        i = by_end[end_sample]
+        assert abs(valence - float(offline.valence[i])) <= 1e-5
+        assert abs(arousal - float(offline.arousal[i])) <= 1e-5
+    # Each reading is published once its audio is heard, not when it arrived (a second ahead).
+    lateness_ms = np.array([(at - heard) * 1e3 for *_, at, heard in published])
+    print(
+        f"\nSendspin analyser: {lateness_ms.size} readings published {lateness_ms.mean():.1f} ms "
+        f"(min {lateness_ms.min():.1f}, max {lateness_ms.max():.1f}) after their audio is heard"
+    )
+    assert lateness_ms.min() >= -1.0  # never before (timer resolution aside)
