@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import BooleanSelector
 
 from .const import (
+    CONF_DELAY_S,
     CONF_KEEPALIVE_S,
     CONF_LOOP_FILE,
     CONF_MOOD_DEAD_BAND,
@@ -25,6 +26,7 @@ from .const import (
 )
 from .flow_helpers import FormError, merged_options, number_box, option_fields, options_form_step
 from .flow_mood_lighting import check_mood_lighting_input, mood_lighting_schema
+from .music_mood_core.delay import DEFAULT_DELAY_S, MAX_DELAY_S, MIN_DELAY_S
 from .music_mood_core.mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S
 
 
@@ -43,6 +45,7 @@ def _analysis_schema(options: Mapping[str, Any]) -> vol.Schema:
                 (CONF_MOOD_DEAD_BAND, DEFAULT_DEAD_BAND, number_box(0, 0.5, 0.01)),
                 (CONF_MOOD_DWELL_S, DEFAULT_DWELL_S, number_box(0, 30, 0.5, "s")),
                 (CONF_LOOP_FILE, DEFAULT_LOOP_FILE, BooleanSelector()),
+                (CONF_DELAY_S, DEFAULT_DELAY_S, number_box(MIN_DELAY_S, MAX_DELAY_S, 0.1, "s")),
             ],
         )
     )
