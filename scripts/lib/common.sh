@@ -15,6 +15,7 @@ TORCH_PIN="torch==2.13.0"
 HA_MIN_PINS="pytest-homeassistant-custom-component==0.13.236 ha-ffmpeg==3.2.2 pyserial==3.5 threadpoolctl==3.6.0 onnxruntime==1.32.0"
 HA_NEW_PINS="pytest-homeassistant-custom-component==0.13.375 ha-ffmpeg==3.2.2 pyserial==3.5 threadpoolctl==3.6.0"
 LINT_PINS="ruff==0.17.6 mypy==2.4.1"
+SENDSPIN_SERVER_PINS="aiosendspin[server]==10.2.1"
 # Where torch comes from besides PyPI: PyTorch's CPU wheel index, because PyPI's Linux wheel is the CUDA
 # build (5.9 GB with its nvidia libraries) and the CPU one (2.13.0+cpu, 183 MB) sorts above it. An
 # unreachable index only costs pip's retries. MUSIC_MOOD_TORCH_INDEX_URL="" uses PyPI alone.
@@ -236,6 +237,15 @@ ha_new_venv() {
     python="$(python314)"
     # shellcheck disable=SC2086
     ha_venv ha-new "$python" -- $HA_NEW_PINS
+}
+
+# The real Sendspin server the Sendspin tests stream from (aiosendspin's own server role, run as a child
+# process): a venv of its own, because aiosendspin needs zeroconf >= 0.147 and its server an aiohttp >= 3.12,
+# both above what Home Assistant 2025.4.4 pins. The tests find it through MUSIC_MOOD_SENDSPIN_SERVER_PYTHON.
+sendspin_server_venv() {
+    local python
+    python="$(python313)"
+    ensure_venv sendspin-server "$python" "" -- "$SENDSPIN_SERVER_PINS"
 }
 
 # Home Assistant's oldest supported version plus ruff and mypy: mypy needs Home Assistant's types.
