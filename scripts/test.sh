@@ -25,10 +25,16 @@
 # After the totals, the skipped tests are listed grouped by reason (count, suite, reason), read from each
 # suite's junit report before the reports are removed.
 #
+# tests/integration holds two tiers, run together: tests/integration/fast (the integration in Home
+# Assistant on generated PCM, time on the freezer, syrupy snapshots; seconds) and the end-to-end tests
+# beside it (real ffmpeg, serial ptys, streams and servers in real time). Run the fast tier alone with
+# pytest tests/integration/fast.
+#
 # Coverage: every Home Assistant suite runs under pytest-cov (--cov=custom_components/music_mood). The
 # runs' data are combined and scripts/lib/coverage_gate.py prints a table in the summary and gates it:
 # config flows (config_flow*.py, flow_*.py) and diagnostics.py 100 %, the glue as a whole at its floor
 # (GLUE_FLOOR_PCT there); the pure core is reported. A floor not met fails the run like a failed suite.
+#
 # Needs: root to apt-get install ffmpeg, socat, fluidsynth, fluid-soundfont-gm, snapserver and snapclient when missing (otherwise install them yourself), and access
 # to PyPI (and to deb.debian.org when no Python 3.14 is installed). Exit status: 0 only if every suite passed.
 set -euo pipefail
