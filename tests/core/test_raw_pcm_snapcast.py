@@ -4,8 +4,9 @@ A generated music-like file is fed into snapserver's pipe source; a snapclient w
 writes the synchronised PCM into a FIFO; the raw-PCM reader and decoder analyse it live. The live
 features and readings equal the offline analysis (``decode_file`` of a WAV) of the very bytes the
 reader received, and those bytes carry the fed audio unaltered. Snapclient changes samples only
-when it corrects clock drift (it drops or repeats single frames); on one machine it has no drift to
-correct, which the byte comparison checks rather than assumes.
+when it corrects its playback against the server's clock (it drops or repeats single frames),
+which a busy machine can provoke now and then: the byte comparison counts the 0.1 s blocks of the
+fed audio found byte-identical (at least 90 %), so a correction costs the blocks it touches.
 """
 
 from __future__ import annotations
@@ -196,23 +197,35 @@ def write_wav(path: Path, data: bytes) -> None:
         out.writeframes(data)
 
 
-def longest_identical_run(captured: bytes, fed: bytes) -> tuple[int, int]:
-    """Frames of ``fed`` found unaltered in ``captured`` from where its first frame appears.
+def blocks_found_unaltered(captured: bytes, fed: bytes, block: int = 4800) -> tuple[int, int]:
+    """How many 0.1 s blocks of ``fed`` appear byte-identical in ``captured`` (of those it spans).
 
-    Returns (identical frames, total fed frames); a drift correction (a dropped or repeated frame)
-    ends the run, and so does the end of the capture.
+    Each block is looked for near where the previous one was found: snapclient corrects clock
+    drift by dropping or repeating single frames, which moves what follows by a frame or two
+    without altering it; only the blocks around a correction differ.
     """
     frame = SNAPCAST_FORMAT.frame_bytes
     got = np.frombuffer(captured[: len(captured) - len(captured) % frame], dtype="<u4")
     want = np.frombuffer(fed, dtype="<u4")
-    starts = np.flatnonzero(got == want[0])
-    best = 0
-    for start in starts[:1000]:
-        overlap = min(want.size, got.size - start)
-        same = got[start : start + overlap] == want[:overlap]
-        run = overlap if same.all() else int(np.argmin(same))
-        best = max(best, run)
-    return best, int(want.size)
+    first = np.flatnonzero(got == want[0])
+    starts = [int(i) for i in first if np.array_equal(got[i : i + block], want[:block])]
+    if not starts:
+        return 0, 0
+    expected, found, spanned = starts[0], 0, 0
+    for offset in range(0, want.size - block + 1, block):
+        if expected + block > got.size:
+            break
+        spanned += 1
+        piece = want[offset : offset + block]
+        window = got[max(0, expected - 100) : expected + 100 + block]
+        hits = np.flatnonzero(window[: window.size - block + 1] == piece[0])
+        for hit in hits:
+            if np.array_equal(window[hit : hit + block], piece):
+                expected = max(0, expected - 100) + int(hit)
+                found += 1
+                break
+        expected += block
+    return found, spanned
 
 
 @pytest.mark.skipif(not BUNDLED_MODEL_PATH.is_file(), reason="the bundled model is not exported")
@@ -252,9 +265,11 @@ def test_snapclient_fifo_readings_equal_the_offline_analysis_of_the_same_pcm(
     assert live_analysis.features.shape[0] >= 15
     np.testing.assert_allclose(live_analysis.features, offline.features, rtol=0, atol=1e-5)
     np.testing.assert_allclose(live_analysis.readings, offline.readings, rtol=0, atol=1e-5)
-    # And what snapclient wrote is the fed audio itself, not a resampled or corrected copy.
-    identical, total = longest_identical_run(bytes(reader.delivered), fed)
-    assert identical >= total * 0.9, f"only {identical} of {total} fed frames arrived unaltered"
+    # And what snapclient wrote is the fed audio itself, not a resampled copy: blocks arrive
+    # byte-identical, apart from the few a drift correction (a dropped or repeated frame) touches.
+    found, spanned = blocks_found_unaltered(bytes(reader.delivered), fed)
+    assert spanned >= 50, f"only {spanned} blocks of the fed audio were captured"
+    assert found >= spanned * 0.9, f"only {found} of {spanned} fed blocks arrived unaltered"
 
 
 def test_a_snapclient_restart_ends_the_stream_and_a_reopen_hears_the_new_one(
