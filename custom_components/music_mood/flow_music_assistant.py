@@ -129,20 +129,17 @@ async def async_validate_group_stream(check: SourceCheck) -> dict[str, Any]:
     if check.hass.states.get(entity_id) is None:
         raise SourceError(REASON_ENTITY_NOT_FOUND, entity_id)
     typed_url = str(check.user_input.get(CONF_MUSIC_ASSISTANT_URL) or "").strip()
-    try:
-        if typed_url:
+    if typed_url:
+        try:
             host_of_server_url(typed_url)
-        port = checked_port(int(check.user_input.get(CONF_STREAM_PORT, DEFAULT_STREAM_PORT)))
-    except (HostAddressError, ValueError, TypeError) as error:
-        raise SourceError(REASON_INVALID_SOURCE, str(error)) from error
-    if not typed_url:
+        except HostAddressError as error:
+            raise SourceError(REASON_INVALID_SOURCE, str(error)) from error
+    else:
         music_assistant_host(check.hass, entity_id)  # SourceError when no server is known
-    codec = check.user_input.get(CONF_STREAM_CODEC, STREAM_CODECS[0])
-    if codec not in STREAM_CODECS:
-        raise SourceError(REASON_INVALID_SOURCE, f"the stream is {' or '.join(STREAM_CODECS)}")
+    # The selectors keep the port in 1..65535 and the codec among STREAM_CODECS.
     return {
         CONF_SOURCE: entity_id,
         CONF_MUSIC_ASSISTANT_URL: typed_url,
-        CONF_STREAM_PORT: port,
-        CONF_STREAM_CODEC: codec,
+        CONF_STREAM_PORT: checked_port(int(check.user_input[CONF_STREAM_PORT])),
+        CONF_STREAM_CODEC: check.user_input[CONF_STREAM_CODEC],
     }

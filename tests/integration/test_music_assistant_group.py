@@ -11,11 +11,15 @@ import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -268,3 +272,68 @@ async def test_analyser_follows_the_group_waiting_while_idle(
     await wait_for(lambda: hass.states.get(status).state == "waiting_for_media", what="idle")
     assert hass.states.get(valence).state == "unavailable"
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def _group_source_step(hass: HomeAssistant, user_input: dict[str, object]) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "analyser"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_NAME: "Living room",
+            CONF_SOURCE_TYPE: SOURCE_TYPE_MUSIC_ASSISTANT_GROUP,
+            CONF_MODEL: DEFAULT_MODEL_ID,
+        },
+    )
+    assert result["step_id"] == "source"
+    return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+
+
+async def test_flow_creates_a_group_stream_analyser(hass: HomeAssistant) -> None:
+    _music_assistant_entry(hass, "http://192.168.1.20:8095")
+    hass.states.async_set(PLAYER, "idle", {})  # what it plays is not tested, only that it exists
+    result = await _group_source_step(
+        hass, {CONF_SOURCE: PLAYER, CONF_STREAM_PORT: 8097, CONF_STREAM_CODEC: "flac"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_SOURCE] == PLAYER
+    assert result["data"][CONF_MUSIC_ASSISTANT_URL] == ""
+    assert result["data"][CONF_STREAM_PORT] == 8097
+    assert result["data"][CONF_STREAM_CODEC] == "flac"
+
+
+@pytest.mark.parametrize(
+    ("known_server", "user_input", "error"),
+    [
+        (True, {CONF_SOURCE: "media_player.nowhere"}, "entity_not_found"),
+        (False, {CONF_SOURCE: PLAYER}, "invalid_source"),
+        (False, {CONF_SOURCE: PLAYER, CONF_MUSIC_ASSISTANT_URL: "ma.local:8095"}, "invalid_source"),
+        (
+            False,
+            {CONF_SOURCE: PLAYER, CONF_MUSIC_ASSISTANT_URL: "http://a@b:8095"},
+            "invalid_source",
+        ),
+    ],
+)
+async def test_flow_refuses_what_no_url_can_be_built_from(
+    hass: HomeAssistant, known_server: bool, user_input: dict[str, object], error: str
+) -> None:
+    if known_server:
+        _music_assistant_entry(hass, "http://192.168.1.20:8095")
+    hass.states.async_set(PLAYER, "playing", {"active_queue": GROUP})
+    result = await _group_source_step(hass, user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_SOURCE: error}
+
+
+async def test_flow_takes_a_typed_server_address(hass: HomeAssistant) -> None:
+    hass.states.async_set(PLAYER, "playing", {"active_queue": GROUP})
+    result = await _group_source_step(
+        hass, {CONF_SOURCE: PLAYER, CONF_MUSIC_ASSISTANT_URL: "http://[fd00::5]:8095"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_MUSIC_ASSISTANT_URL] == "http://[fd00::5]:8095"
+    assert result["data"][CONF_STREAM_PORT] == 8097
+    assert result["data"][CONF_STREAM_CODEC] == "mp3"

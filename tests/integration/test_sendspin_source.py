@@ -21,7 +21,11 @@ from typing import Any
 import aiohttp
 import numpy as np
 import pytest
+from aiohttp import web
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.music_mood.const import (
@@ -384,3 +388,79 @@ async def test_analyser_on_a_sendspin_player_publishes_each_reading_when_it_is_h
         f"(min {lateness_ms.min():.1f}, max {lateness_ms.max():.1f}) after their audio is heard"
     )
     assert lateness_ms.min() >= -1.0  # never before (timer resolution aside)
+
+
+async def _sendspin_source_step(hass: HomeAssistant, address: str) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "analyser"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_NAME: "Living room",
+            CONF_SOURCE_TYPE: SOURCE_TYPE_SENDSPIN,
+            CONF_MODEL: DEFAULT_MODEL_ID,
+        },
+    )
+    assert result["step_id"] == "source"
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: address})
+
+
+async def test_flow_joins_the_server_once_before_creating_the_entry(
+    hass: HomeAssistant, sendspin_server: tuple[int, SendspinServerProcess]
+) -> None:
+    port, server = sendspin_server
+    result = await _sendspin_source_step(hass, f"WS://127.0.0.1:{port}/")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_SOURCE] == f"ws://127.0.0.1:{port}/sendspin"
+    assert server.line() == "client music-mood-setup-check"
+
+
+def _music_assistant(hass: HomeAssistant, url: str) -> None:
+    MockConfigEntry(domain="music_assistant", data={"url": url}).add_to_hass(hass)
+
+
+@pytest.mark.parametrize(
+    ("servers", "address", "error"),
+    [
+        ([], "http://127.0.0.1:8927", "invalid_source"),
+        ([], "ws://user:pw@127.0.0.1:8927", "invalid_source"),
+        ([], "", "invalid_source"),  # no Music Assistant server to take the address from
+        (["http://a:8095", "http://b:8095"], "", "invalid_source"),  # which one?
+        (["http://user:pw@ma.local:8095"], "", "invalid_source"),
+        (["http://127.0.0.1:8095"], "", "cannot_connect"),  # ws://127.0.0.1:8927: nobody there
+    ],
+)
+async def test_flow_refuses_addresses_and_servers_it_cannot_use(
+    hass: HomeAssistant, socket_enabled: None, servers: list[str], address: str, error: str
+) -> None:
+    for url in servers:
+        _music_assistant(hass, url)
+    result = await _sendspin_source_step(hass, address)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_SOURCE: error}
+
+
+async def test_flow_refuses_a_websocket_that_is_not_a_sendspin_server(
+    hass: HomeAssistant, socket_enabled: None
+) -> None:
+    async def not_sendspin(request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.receive()
+        await socket.send_str('{"type": "server/error", "payload": {"reason": "nope"}}')
+        await socket.close()
+        return socket
+
+    app = web.Application()
+    app.router.add_get("/sendspin", not_sendspin)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        result = await _sendspin_source_step(hass, f"ws://127.0.0.1:{port}")
+    finally:
+        await runner.cleanup()
+    assert result["errors"] == {CONF_SOURCE: "cannot_connect"}
