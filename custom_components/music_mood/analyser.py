@@ -173,6 +173,8 @@ def _diagnostics(coordinator: AnalyserCoordinator) -> dict[str, Any]:
             "source": coordinator.source.redacted,
             "hop_seconds": coordinator.hop_seconds,
             "settings": asdict(coordinator.settings),
+            # How the current source honours the delay option (a live one cannot read ahead).
+            "delay": asdict(coordinator.stream.delay_plan),
             "reading": None if reading is None else asdict(reading),
             "stats": stats,
         },

@@ -443,6 +443,12 @@ async def test_a_negative_delay_on_a_fifo_is_reported_unreachable(
     await wait_for(lambda: coordinator.stats.ffmpeg_starts >= 1, what="the first stream")
     plan = coordinator.stream.delay_plan
     assert (plan.hold_s, plan.read_ahead_s, plan.unreachable_s) == (0.0, 0.0, 1.0)
+    # Said where an administrator looks: the entry's diagnostics.
+    assert entry.runtime_data.diagnostics()["pipeline"]["delay"] == {
+        "hold_s": 0.0,
+        "read_ahead_s": 0.0,
+        "unreachable_s": 1.0,
+    }
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
