@@ -1,6 +1,6 @@
 """Measure the lag between audio and readings on the Snapcast route, with and without a delay.
 
-Usage: python scripts/measure_raw_pcm_lag.py [--delays 0 1 -1] [--seconds 12]
+Usage: python scripts/measure_raw_pcm_lag.py [--delays 0 1 -1] [--seconds 12] [--latency-ms 0]
        (run with the repository's environment; needs Debian's snapserver and snapclient)
 
 One snapserver plays generated music (after digital silence) to two snapclients with the file
@@ -13,6 +13,10 @@ through the delay line, as Home Assistant's coordinator does. For each reading:
 
 (the excerpt's end is located in the speaker's audio through the onset of the music, which both
 clients receive at the same sample). Printed per delay: median, min and max over the readings.
+
+A live FIFO cannot be read ahead, so a negative delay is unreachable there; Snapcast's own way to
+get readings earlier is to start the analyser's snapclient with ``--latency <ms>`` (it then plays,
+and writes, that much before the other clients): ``--latency-ms`` measures that.
 """
 
 from __future__ import annotations
@@ -134,7 +138,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-async def measure(delay_s: float, seconds: float, model: MoodModel, folder: Path) -> list[float]:
+async def measure(
+    delay_s: float, seconds: float, model: MoodModel, folder: Path, latency_ms: int
+) -> list[float]:
     feed, speaker_fifo, analyser_fifo = (folder / n for n in ("feed", "speaker", "analyser"))
     for fifo in (speaker_fifo, analyser_fifo):
         os.mkfifo(fifo)
@@ -194,11 +200,11 @@ async def measure(delay_s: float, seconds: float, model: MoodModel, folder: Path
             await asyncio.sleep(0.05)
         speaker.start()
         stream.start(asyncio.ensure_future)
-        for fifo in (speaker_fifo, analyser_fifo):
+        for fifo, latency in ((speaker_fifo, 0), (analyser_fifo, latency_ms)):
             processes.append(
                 start(["snapclient", "-h", "127.0.0.1", "-p", str(port), "--player",
-                       f"file:filename={fifo}", "--mixer", "none", "--hostID",
-                       f"lag-{fifo.name}-{os.getpid()}", "--logsink", "null"])
+                       f"file:filename={fifo}", "--mixer", "none", "--latency", str(latency),
+                       "--hostID", f"lag-{fifo.name}-{os.getpid()}", "--logsink", "null"])
             )  # fmt: skip
         await asyncio.sleep(2.0)  # both clients connected and playing silence
 
@@ -234,16 +240,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delays", type=float, nargs="+", default=[0.0, 1.0, -1.0])
     parser.add_argument("--seconds", type=float, default=12.0)
+    parser.add_argument(
+        "--latency-ms", type=int, default=0, help="the analyser's snapclient --latency"
+    )
     args = parser.parse_args()
     if shutil.which("snapserver") is None or shutil.which("snapclient") is None:
         sys.exit("needs snapserver and snapclient (apt-get install snapserver snapclient)")
     model = load_model(BUNDLED_MODEL_PATH, engine="numpy")
     for delay_s in args.delays:
         with tempfile.TemporaryDirectory() as folder:
-            lags = asyncio.run(measure(delay_s, args.seconds, model, Path(folder)))
+            lags = asyncio.run(measure(delay_s, args.seconds, model, Path(folder), args.latency_ms))
         plan = plan_delay(delay_s, paced=False)
         print(
-            f"delay {delay_s:+.1f} s (hold {plan.hold_s:.1f} s, unreachable "
+            f"snapclient --latency {args.latency_ms} ms, delay {delay_s:+.1f} s "
+            f"(hold {plan.hold_s:.1f} s, unreachable "
             f"{plan.unreachable_s:.1f} s): lag behind the speaker over {len(lags)} readings: "
             f"median {statistics.median(lags) * 1000:.0f} ms, min {min(lags) * 1000:.0f} ms, "
             f"max {max(lags) * 1000:.0f} ms"
