@@ -25,6 +25,7 @@ from .backoff import Backoff
 from .delay import DEFAULT_DELAY_S, DelayPlan, plan_delay
 from .features import ExcerptStream
 from .model import ModelError, MoodModel
+from .model_contract import DEFAULT_HOP_S
 from .mood import DEFAULT_DEAD_BAND, DEFAULT_DWELL_S, MoodState, MoodTracker
 from .pacing import NativeRatePacer
 from .pcm_source import PcmFormat, PcmSource, PcmStream, SourceUnavailableError
@@ -33,7 +34,6 @@ from .timeline import Timeline, timeline_step
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-DEFAULT_HOP_S: Final = 0.5
 # Unread hops of PCM held before the source's output is paused (back-pressure): enough to ride out
 # a slow prediction, little enough that memory does not depend on the source.
 BUFFERED_HOPS: Final = 4
