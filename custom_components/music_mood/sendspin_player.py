@@ -227,6 +227,8 @@ class SendspinPlayer:
         self.stream: SendspinStream | None = None
         # The format of what the server plays to this player now; None while nothing plays.
         self._playing: StreamFormat | None = None
+        # Why the stream the server plays cannot be analysed (a format that was not offered).
+        self._unsupported: str | None = None
         self.streams_started = 0
 
     # ---------------------------------------------------------------- lifecycle
@@ -267,6 +269,8 @@ class SendspinPlayer:
                 f"cannot reach the Sendspin server at {self.server.url}"
                 + (f" ({self.last_error})" if self.last_error else ""),
             )
+        if self._unsupported is not None:
+            raise SourceUnavailableError("unsupported_media", self._unsupported)
         if self._playing is None:
             raise SourceUnavailableError(
                 "waiting_for_media",
@@ -351,7 +355,13 @@ class SendspinPlayer:
         elif message_type == "stream/start":
             if "player" not in payload:
                 return  # a stream for roles Music Mood does not have
-            self._start_stream(parse_stream_start(payload, sample_rate))
+            try:
+                stream_format = parse_stream_start(payload, sample_rate)
+            except SendspinError as error:  # the server's choice, not a broken connection
+                self._stop_playing(str(error))
+                self._unsupported = str(error)
+                return
+            self._start_stream(stream_format)
         elif message_type == "stream/end":
             if _concerns_player(payload):
                 self._stop_playing("the group stopped playing")
@@ -360,6 +370,7 @@ class SendspinPlayer:
             self._start_stream(self._playing)
 
     def _start_stream(self, stream_format: StreamFormat) -> None:
+        self._unsupported = None
         self._playing = stream_format
         self._open_stream(stream_format)
         self._on_change()
@@ -374,6 +385,7 @@ class SendspinPlayer:
 
     def _stop_playing(self, reason: str) -> None:
         self._playing = None
+        self._unsupported = None
         self._end_stream(reason)
         self._on_change()
 
@@ -402,6 +414,7 @@ class SendspinPlayer:
         self.connected = connected
         if not connected:
             self._playing = None
+            self._unsupported = None
             self._end_stream(f"lost the connection to {self.server.url}")
         self._on_change()
 

@@ -464,3 +464,55 @@ async def test_flow_refuses_a_websocket_that_is_not_a_sendspin_server(
     finally:
         await runner.cleanup()
     assert result["errors"] == {CONF_SOURCE: "cannot_connect"}
+
+
+async def test_a_stream_in_a_format_not_offered_is_unsupported_media_not_an_outage(
+    http_session: aiohttp.ClientSession,
+) -> None:
+    """A server (here a minimal one) that streams 48 kHz although 22.05 kHz was offered."""
+    hello_seen = asyncio.Event()
+
+    async def server(request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.receive()  # client/hello
+        hello_seen.set()
+        await socket.send_str(
+            '{"type": "server/hello", "payload": {"server_id": "s", "name": "s", "version": 1,'
+            ' "active_roles": ["player@v1"], "connection_reason": "playback"}}'
+        )
+        await socket.send_str(
+            '{"type": "stream/start", "payload": {"player": {"codec": "pcm",'
+            ' "sample_rate": 48000, "channels": 2, "bit_depth": 16}}}'
+        )
+        async for _ in socket:  # keep the connection while the player talks
+            pass
+        return socket
+
+    app = web.Application()
+    app.router.add_get("/sendspin", server)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    tasks = _Tasks()
+    changes: list[None] = []
+    player = SendspinPlayer(
+        http_session,
+        parse_server_url(f"ws://127.0.0.1:{port}"),
+        client_id="music-mood-test",
+        name="Music Mood test",
+        on_change=lambda: changes.append(None),
+    )
+    try:
+        player.ensure_running(SAMPLE_RATE, tasks.spawn)
+        await hello_seen.wait()
+        await wait_for(lambda: len(changes) >= 2, what="connected, then the stream refused")
+        with pytest.raises(SourceUnavailableError) as refused:
+            await player.async_resolve(SAMPLE_RATE, tasks.spawn)
+        assert refused.value.kind == "unsupported_media"
+        assert "48000 Hz" in refused.value.detail
+        assert player.connected  # the connection stays: the next stream may be usable
+    finally:
+        await player.async_stop()
+        await runner.cleanup()
