@@ -178,6 +178,12 @@ def _diagnostics(coordinator: AnalyserCoordinator) -> dict[str, Any]:
             "reading": None if reading is None else asdict(reading),
             "stats": stats,
         },
+        # A Sendspin source's player: connection, clock sync, the stream it receives.
+        **(
+            {"sendspin": coordinator.source.sendspin.diagnostics()}
+            if coordinator.source.sendspin is not None
+            else {}
+        ),
         "model": None
         if model is None
         else {

@@ -282,6 +282,29 @@ class SendspinPlayer:
             stream = self._open_stream(self._playing)
         return SendspinPcmSource(stream)
 
+    def diagnostics(self) -> dict[str, Any]:
+        """The player's connection and clock, for the analyser's diagnostics."""
+        stream = self.stream
+        return {
+            "server": self.server.url,
+            "connected": self.connected,
+            "last_error": self.last_error,
+            "clock_uncertainty_ms": None
+            if self.clock.uncertainty_us is None
+            else self.clock.uncertainty_us / 1000.0,
+            "streams_started": self.streams_started,
+            "stream": None
+            if stream is None
+            else {
+                "channels": stream.format.channels,
+                "sample_rate": stream.format.sample_rate,
+                "received_samples": stream.received_samples,
+                "ended": stream.ended,
+                "peak_buffered_bytes": stream.peak_buffered_bytes,
+            },
+            "unsupported": self._unsupported,
+        }
+
     def seconds_until_heard(self, end_sample: int) -> float:
         """Seconds until the current stream's samples before ``end_sample`` have been heard."""
         stream = self.stream

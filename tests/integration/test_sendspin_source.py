@@ -27,6 +27,10 @@ from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.music_mood.const import (
     CONF_ENTRY_KIND,
@@ -333,6 +337,7 @@ def _sendspin_entry(port: int) -> MockConfigEntry:
 
 async def test_analyser_on_a_sendspin_player_publishes_each_reading_when_it_is_heard(
     hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
     sendspin_server: tuple[int, SendspinServerProcess],
     music_wav: Path,
     model: MoodModel,
@@ -369,6 +374,10 @@ async def test_analyser_on_a_sendspin_player_publishes_each_reading_when_it_is_h
     server.play()
     await wait_for(lambda: len(published) >= 12, timeout_s=30.0, what="twelve readings")
     unsubscribe()
+    sendspin = (await get_diagnostics_for_config_entry(hass, hass_client, entry))["sendspin"]
+    assert sendspin["connected"] is True
+    assert sendspin["stream"]["sample_rate"] == SAMPLE_RATE
+    assert sendspin["clock_uncertainty_ms"] is not None
     await wait_for(lambda: hass.states.get(status).state == "waiting_for_media", timeout_s=30.0)
     assert server.line() == "ended"
     assert await hass.config_entries.async_unload(entry.entry_id)
