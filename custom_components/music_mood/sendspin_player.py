@@ -142,12 +142,15 @@ class SendspinStream:
             raise OSError(self._ended)
 
     async def read_exactly(self, n_bytes: int, timeout_s: float) -> bytes:
-        async with asyncio.timeout(timeout_s):
-            while len(self._buffer) < n_bytes:
-                if self._interrupted or self._ended is not None:
-                    raise EOFError(self._ended or "interrupted")
-                self._data.clear()
-                await self._data.wait()
+        try:
+            async with asyncio.timeout(timeout_s):
+                while len(self._buffer) < n_bytes:
+                    if self._interrupted or self._ended is not None:
+                        raise EOFError(self._ended or "interrupted")
+                    self._data.clear()
+                    await self._data.wait()
+        except TimeoutError as error:  # its text is the status detail users read
+            raise TimeoutError(f"no audio from the Sendspin server for {timeout_s:g} s") from error
         data = bytes(self._buffer[:n_bytes])
         del self._buffer[:n_bytes]
         self._read_samples += n_bytes // BYTES_PER_SAMPLE

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -522,6 +523,56 @@ async def test_a_stream_in_a_format_not_offered_is_unsupported_media_not_an_outa
         assert refused.value.kind == "unsupported_media"
         assert "48000 Hz" in refused.value.detail
         assert player.connected  # the connection stays: the next stream may be usable
+    finally:
+        await player.async_stop()
+        await runner.cleanup()
+
+
+async def test_a_stream_that_stops_sending_is_a_stall_with_a_reason(
+    http_session: aiohttp.ClientSession,
+) -> None:
+    """A server (here a minimal one) that starts a stream, sends one chunk and goes quiet."""
+
+    async def server(request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.receive()  # client/hello
+        await socket.send_str(
+            '{"type": "server/hello", "payload": {"server_id": "s", "name": "s", "version": 1,'
+            ' "active_roles": ["player@v1"], "connection_reason": "playback"}}'
+        )
+        await socket.send_str(
+            '{"type": "stream/start", "payload": {"player": {"codec": "pcm",'
+            f' "sample_rate": {SAMPLE_RATE}, "channels": 1, "bit_depth": 16}}}}}}'
+        )
+        await socket.send_bytes(struct.pack(">Bq", 4, 1_000_000) + b"\x01\x00" * 100)
+        async for _ in socket:
+            pass
+        return socket
+
+    app = web.Application()
+    app.router.add_get("/sendspin", server)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    tasks = _Tasks()
+    player = SendspinPlayer(
+        http_session,
+        parse_server_url(f"ws://127.0.0.1:{port}"),
+        client_id="music-mood-test",
+        name="Music Mood test",
+        on_change=lambda: None,
+    )
+    try:
+        player.ensure_running(SAMPLE_RATE, tasks.spawn)
+        await wait_for(lambda: player.stream is not None and player.stream.received_samples > 0)
+        source = await player.async_resolve(SAMPLE_RATE, tasks.spawn)
+        stream = source.open(PcmFormat(SAMPLE_RATE, 1000, 8000))
+        await stream.start()
+        assert await stream.read_exactly(200, timeout_s=5.0) == b"\x01\x00" * 100
+        with pytest.raises(TimeoutError, match=r"no audio from the Sendspin server for 0\.2 s"):
+            await stream.read_exactly(2, timeout_s=0.2)
     finally:
         await player.async_stop()
         await runner.cleanup()
