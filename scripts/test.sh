@@ -120,6 +120,11 @@ if selected training; then
     run_suite "training" "$TRAIN_VENV" "none" -- tests/core tests/training
 fi
 
+if selected ha-min || selected ha-new; then
+    MUSIC_MOOD_SENDSPIN_SERVER_PYTHON="$(sendspin_server_venv)/bin/python"
+    export MUSIC_MOOD_SENDSPIN_SERVER_PYTHON
+fi
+
 if selected ha-min; then
     HA_MIN_VENV="$(ha_min_venv)"
     HA_MIN_VERSION="$(ha_version_in "$HA_MIN_VENV")"
