@@ -13,33 +13,35 @@ import asyncio
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
 from custom_components.music_mood.music_mood_core.pcm_source import PcmFormat
 
 SAMPLE_RATE: Final = 22050
 _FULL_SCALE: Final = 32767
+Pcm = npt.NDArray[np.int16]
 
 
-def tone(seconds: float, *, frequency: float = 440.0, level: float = 0.5) -> np.ndarray:
+def tone(seconds: float, *, frequency: float = 440.0, level: float = 0.5) -> Pcm:
     """A sine at ``level`` of full scale, as int16 samples."""
     t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
     return np.round(level * _FULL_SCALE * np.sin(2 * np.pi * frequency * t)).astype(np.int16)
 
 
-def chord(seconds: float, frequencies: tuple[float, ...], *, level: float = 0.5) -> np.ndarray:
+def chord(seconds: float, frequencies: tuple[float, ...], *, level: float = 0.5) -> Pcm:
     """Several sines of equal level (louder, richer spectrum than one tone)."""
     parts = [tone(seconds, frequency=f, level=level / len(frequencies)) for f in frequencies]
-    return np.sum(parts, axis=0, dtype=np.int16)
+    return np.asarray(np.sum(parts, axis=0, dtype=np.int16), dtype=np.int16)
 
 
-def noise(seconds: float, *, level: float = 0.3, seed: int = 7) -> np.ndarray:
+def noise(seconds: float, *, level: float = 0.3, seed: int = 7) -> Pcm:
     """Reproducible white noise."""
     rng = np.random.default_rng(seed)
     samples = rng.uniform(-level, level, round(seconds * SAMPLE_RATE)) * _FULL_SCALE
     return np.round(samples).astype(np.int16)
 
 
-def silence(seconds: float) -> np.ndarray:
+def silence(seconds: float) -> Pcm:
     return np.zeros(round(seconds * SAMPLE_RATE), dtype=np.int16)
 
 
@@ -139,7 +141,7 @@ class GeneratedPcmSource:
         await stream.idle.wait()
         return stream
 
-    async def play(self, samples: np.ndarray) -> None:
+    async def play(self, samples: Pcm) -> None:
         """Play ``samples`` into the open stream and return once the loop has taken them all."""
         stream = await self.until_open(len(self.streams) or 1)
         stream.feed(samples.astype("<i2").tobytes())
