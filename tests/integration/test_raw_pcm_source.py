@@ -320,8 +320,16 @@ async def test_the_delay_option_accepts_minus_two_to_five_seconds(
 
 
 async def test_a_fifo_analyser_waits_then_reads_exactly_and_heals_after_a_writer_restart(
-    hass: HomeAssistant, audio_dir: Path, quick_waiting: None, tmp_path: Path
+    hass: HomeAssistant,
+    audio_dir: Path,
+    quick_waiting: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Ten minutes of back-off: only a writer's first bytes can start the next stream, so each
+    # stream reads a writer's audio from its first byte (no attempt timing out as it arrives).
+    monkeypatch.setattr(analyser, "RESTART_BACKOFF_MIN_S", 600.0)
+    monkeypatch.setattr(analyser, "RESTART_BACKOFF_MAX_S", 600.0)
     fifo = audio_dir / "snapfifo"
     os.mkfifo(fifo)
     entry = raw_pcm_entry(SOURCE_TYPE_RAW_PCM_PIPE, str(fifo), STEREO_48K.text)

@@ -7,11 +7,13 @@ taken. It is reopened only after its writer closed it. ``close`` gives it up for
 A stream that hears nothing at all from its source (no writer has opened the FIFO, no datagram
 came) is not an outage but a player not playing yet: it ends with SourceUnavailableError
 ("waiting_for_media"), and the source calls ``on_audio`` the moment the first bytes arrive, so the
-loop restarts at once instead of after its back-off.
+loop restarts at once instead of after its back-off. The same holds after a writer closed the
+FIFO: it is reopened at once and the next writer's first bytes restart the loop.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Final
 
@@ -59,7 +61,13 @@ class _RawPcmStream:
 
     async def close(self) -> None:
         await self._decoder.close()
-        if self._heard_nothing:
+        if self._decoder.source_ended:
+            # The writer closed the FIFO (the player stopped or restarts): open it again now, so
+            # the next writer's first bytes restart the loop at once, not after its back-off.
+            with contextlib.suppress(SourceUnavailableError):
+                await self._owner.async_open()
+            self._owner.watch_for_audio()
+        elif self._heard_nothing:
             # Only now: the decoder's own wait on the FIFO is over (one watch per descriptor).
             self._owner.watch_for_audio()
 
