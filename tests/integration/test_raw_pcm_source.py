@@ -366,8 +366,16 @@ async def test_a_fifo_analyser_waits_then_reads_exactly_and_heals_after_a_writer
 
 
 async def test_a_udp_analyser_hears_a_real_ffmpeg_sender_exactly(
-    hass: HomeAssistant, audio_dir: Path, quick_waiting: None, socket_enabled: None, tmp_path: Path
+    hass: HomeAssistant,
+    audio_dir: Path,
+    quick_waiting: None,
+    socket_enabled: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Only the first datagram can start the stream that hears the sender (see the FIFO test).
+    monkeypatch.setattr(analyser, "RESTART_BACKOFF_MIN_S", 600.0)
+    monkeypatch.setattr(analyser, "RESTART_BACKOFF_MAX_S", 600.0)
     port = free_port()
     entry = raw_pcm_entry(SOURCE_TYPE_RAW_PCM_UDP, f"127.0.0.1:{port}", MIC_16K.text)
     entry.add_to_hass(hass)
