@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--candidates",
         default=None,
         help=(
-            "comma-separated subset of gru, stats_relative, stats_absolute, stats_none "
-            "(default: the first three)"
+            "comma-separated subset of gru, stats_relative, stats_absolute, stats_none, "
+            "stats_relative_wide, stats_relative_wider (default: all but stats_none)"
         ),
     )
     parser.add_argument(
@@ -69,9 +69,14 @@ def parse_set_weights(values: list[str]) -> dict[str, float]:
 def run(args: argparse.Namespace) -> None:
     # torch loads only for this command.
     from .datasets import SET_NAMES, data_root, default_cache_dir  # noqa: PLC0415
-    from .default_run import CANDIDATES, DefaultSettings, run_default  # noqa: PLC0415
+    from .default_run import (  # noqa: PLC0415
+        CANDIDATES,
+        STATS_CANDIDATES,
+        DefaultSettings,
+        run_default,
+    )
 
-    known = (*CANDIDATES, "stats_none")
+    known = ("gru", *STATS_CANDIDATES)
     candidates = tuple(args.candidates.split(",")) if args.candidates else CANDIDATES
     unknown = [c for c in candidates if c not in known]
     if unknown:

@@ -35,7 +35,23 @@ from .stats_model import StatsEnsemble, StatsSettings
 from .validation_plots import item_means, plot_validation
 
 Predict = Callable[[NDArray[np.float32], NDArray[np.float32]], NDArray[np.float64]]
-CANDIDATES = ("gru", "stats_relative", "stats_absolute")
+# Statistics candidates: name -> (loudness input, hidden widths). "wide" and "wider" double and
+# quadruple both layers: the clip-level floor (scripts/bench_floor.py) is ahead of the narrow net on
+# the same 4Q split, so capacity is one of the things validation chooses.
+STATS_CANDIDATES: dict[str, tuple[str, tuple[int, int]]] = {
+    "stats_relative": ("relative", (64, 32)),
+    "stats_absolute": ("absolute", (64, 32)),
+    "stats_none": ("none", (64, 32)),
+    "stats_relative_wide": ("relative", (128, 64)),
+    "stats_relative_wider": ("relative", (256, 128)),
+}
+CANDIDATES = (
+    "gru",
+    "stats_relative",
+    "stats_absolute",
+    "stats_relative_wide",
+    "stats_relative_wider",
+)
 # A live input's gain is arbitrary (microphone, capture level): candidates are chosen by their
 # figures at the file's own level and 12 dB below and above it. Features are normalised per
 # excerpt, so a gain change moves only the raw frame levels.
@@ -269,8 +285,9 @@ def train_candidates(
             )
             torch_error = export_ensemble(ensemble, path, metadata, check_features)
         else:
-            loudness = name.removeprefix("stats_") if name.startswith("stats_") else "none"
+            loudness, hidden = STATS_CANDIDATES[name]
             stats_settings = StatsSettings(
+                hidden=hidden,
                 ensemble_size=settings.stats_ensemble_size,
                 epochs=settings.stats_epochs,
                 margin=settings.margin,

@@ -85,11 +85,14 @@ def test_excerpt_cache_reuses_its_file(clip: np.ndarray, tmp_path: Path) -> None
     assert first.at(np.array([3.0, 3.5, 999.0])).tolist() == [0, 1, -1]
 
 
-def _trained_stats(loudness: str, clip: np.ndarray) -> tuple[StatsEnsemble, np.ndarray, np.ndarray]:
+def _trained_stats(
+    loudness: str, clip: np.ndarray, hidden: tuple[int, int] = (64, 32)
+) -> tuple[StatsEnsemble, np.ndarray, np.ndarray]:
     excerpts = compute_excerpts(clip)
     rng = np.random.default_rng(0)
     targets = rng.uniform(-1, 1, (len(excerpts.times_s), 2)).astype(np.float32)
-    ensemble = StatsEnsemble(StatsSettings(ensemble_size=2, epochs=2, loudness=loudness)).fit(
+    settings = StatsSettings(ensemble_size=2, epochs=2, loudness=loudness, hidden=hidden)
+    ensemble = StatsEnsemble(settings).fit(
         excerpts.features,
         excerpts.levels,
         targets,
@@ -106,12 +109,18 @@ def _metadata(model_format: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("loudness", "model_format"), [("relative", "2"), ("absolute", "2"), ("none", "1")]
+    ("loudness", "model_format", "hidden"),
+    [
+        ("relative", "2", (64, 32)),
+        ("absolute", "2", (64, 32)),
+        ("none", "1", (64, 32)),
+        ("relative", "2", (128, 64)),  # the shipped width
+    ],
 )
 def test_stats_export_matches_torch_and_both_engines(
-    loudness: str, model_format: str, clip: np.ndarray, tmp_path: Path
+    loudness: str, model_format: str, hidden: tuple[int, int], clip: np.ndarray, tmp_path: Path
 ) -> None:
-    ensemble, features, levels = _trained_stats(loudness, clip)
+    ensemble, features, levels = _trained_stats(loudness, clip, hidden)
     path = tmp_path / "stats.onnx"
     error = export_stats(ensemble, path, _metadata(model_format), features[:16], levels[:16])
     assert error <= PARITY_TOLERANCE
@@ -278,19 +287,20 @@ def test_default_command_trains_exports_and_reports_on_real_clips(tmp_path: Path
     out = tmp_path / "run"
     command = [
         sys.executable, "-m", "training", "default", "--data", str(root), "--out", str(out),
-        "--sets", "4q_panda", "--candidates", "stats_relative,stats_none",
+        "--sets", "4q_panda", "--candidates", "stats_relative_wide,stats_none",
         "--stats-epochs", "3", "--stats-ensemble-size", "2",
         "--excerpt-cache", str(tmp_path / "excerpts"), "--dataset-cache", str(tmp_path / "ds"),
     ]  # fmt: skip
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["chosen"] in ("stats_relative", "stats_none")
+    assert summary["chosen"] in ("stats_relative_wide", "stats_none")
+    assert "hidden (128, 64)" in summary["candidates"]["stats_relative_wide"]["description"]
     split = json.loads((out / "splits" / "4q_panda.json").read_text())
     assert not set(split["train"]["groups"]) & set(split["validation"]["groups"])
     assert len(split["train"]["ids"]) + len(split["validation"]["ids"]) == 16
     chosen = load_model(out / "default.onnx")
-    assert chosen.info.model_format == ("2" if summary["chosen"] == "stats_relative" else "1")
+    assert chosen.info.model_format == ("2" if summary["chosen"] == "stats_relative_wide" else "1")
     figures = chosen.info.scores["validation"]["4q_panda"]
     assert figures == pytest.approx(summary["candidates"][summary["chosen"]]["figures"]["4q_panda"])
     report = (out / "report.md").read_text()

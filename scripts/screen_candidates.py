@@ -1,0 +1,248 @@
+"""Screen model ideas quickly on the splits of a `music-mood-train default` run (prints figures).
+
+The statistics candidate only ever sees per-excerpt statistics (feature means and mean absolute
+deviations over the 60 frames, loudness statistics), and standardising the frames first is an
+affine map those statistics absorb. So the statistics of every hop excerpt are computed once from
+the excerpt cache, and each idea trains the candidate's MLP recipe (AdamW, cosine schedule, mixed
+sign/value loss, 5 seeds) on them in minutes. Ideas:
+
+- ``context=K``: the statistics averaged over the excerpt and the K - 1 earlier excerpts 3 s, 6 s,
+  ... before it (a K x 3 s context; the live path would need a ring of past excerpts, i.e. a new
+  input contract); ``spread`` adds how much the feature means vary between those excerpts.
+- ``hidden``, ``set weights``: capacity and how hard 4Q pulls.
+
+Figures are those of the default run's selection rule (quality.selection_score on per-item means of
+every validation hop). The real candidates come from `music-mood-train default`; this is where
+ideas are tried first.
+
+    python scripts/screen_candidates.py --run runs/default [--ideas baseline,context4,...]
+"""
+
+# ruff: noqa: PLC0415
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "custom_components" / "music_mood"))
+
+SETS_TRAINED = {"emomusic_2013": 0.0, "4q_panda": 1.0, "emotify": 1.0, "vgmidi": 1.0, "emopia": 1.0}
+BLOCK_HOPS = 6  # excerpts 3 s apart touch end to end
+
+
+@dataclass(frozen=True)
+class Idea:
+    context: int = 1
+    spread: bool = False
+    hidden: tuple[int, int] = (64, 32)
+    set_weights: dict[str, float] = field(default_factory=lambda: dict(SETS_TRAINED))
+
+
+def _weights(four_q: float) -> dict[str, float]:
+    return {**SETS_TRAINED, "4q_panda": four_q}
+
+
+IDEAS: dict[str, Idea] = {
+    "baseline": Idea(),
+    "weight_4q_2": Idea(set_weights=_weights(2.0)),
+    "context4": Idea(context=4),
+    "context4_spread": Idea(context=4, spread=True),
+    "wide": Idea(hidden=(128, 64)),
+    "wide_weight_4q_1.5": Idea(hidden=(128, 64), set_weights=_weights(1.5)),
+}
+
+
+@dataclass
+class ItemStats:
+    set_name: str
+    item_id: str
+    side: str
+    sign: bool
+    confidence: float
+    label_rows: Any  # (labels,) row of each label time in the hop excerpts, -1 where none
+    targets: Any  # (labels, 2)
+    stats: Any  # (hops, 138): feature means, MADs, loudness MAD, mean |change|
+
+
+def item_statistics(run: Path, data: Path | None) -> list[ItemStats]:
+    from training.datasets import SET_NAMES, data_root, default_cache_dir, load_set, read_split
+    from training.default_command import default_excerpt_cache
+    from training.excerpt_cache import cached_excerpts
+
+    out = []
+    for name in SET_NAMES:
+        train_ids, validation_ids = read_split(run / "splits" / f"{name}.json")
+        side = {i: "train" for i in train_ids} | {i: "validation" for i in validation_ids}
+        for item in load_set(
+            name, data_root(data), cache_dir=default_cache_dir(), report=lambda _m: None
+        ):
+            if item.item_id not in side:
+                continue
+            excerpts = cached_excerpts(item.audio, default_excerpt_cache())
+            features = excerpts.features.astype(np.float64)
+            levels = excerpts.levels.astype(np.float64)
+            mean = features.mean(axis=1)
+            spread = np.abs(features - mean[:, None]).mean(axis=1)
+            level_spread = np.abs(levels - levels.mean(axis=1, keepdims=True)).mean(axis=1)
+            change = np.abs(np.diff(levels, axis=1)).mean(axis=1)
+            out.append(
+                ItemStats(
+                    name,
+                    item.item_id,
+                    side[item.item_id],
+                    item.target_kind == "sign",
+                    item.confidence,
+                    excerpts.at(item.times_s),
+                    item.targets,
+                    np.concatenate([mean, spread, level_spread[:, None], change[:, None]], axis=1),
+                )
+            )
+    return out
+
+
+def idea_inputs(item: ItemStats, idea: Idea) -> Any:
+    if idea.context == 1:
+        return item.stats
+    rows = []
+    for hop in range(len(item.stats)):
+        earlier = np.arange(hop, -1, -BLOCK_HOPS)[: idea.context]
+        block = item.stats[earlier]
+        row = [block.mean(axis=0)]
+        if idea.spread:
+            means = block[:, :68]
+            row.append(np.abs(means - means.mean(axis=0)).mean(axis=0))
+        rows.append(np.concatenate(row))
+    return np.array(rows)
+
+
+def arrays(items: list[ItemStats], idea: Idea, *, training: bool) -> dict[str, Any]:
+    columns: dict[str, list[Any]] = {k: [] for k in ("x", "targets", "sign", "weight", "item")}
+    keys: list[tuple[str, str]] = []
+    for item in items:
+        trained = idea.set_weights.get(item.set_name, 1.0) > 0
+        wanted = (
+            (item.side == "train" and trained)
+            if training
+            else not trained or (item.side == "validation")
+        )
+        labelled = ~np.isnan(item.targets).all(axis=1)
+        keep = np.nonzero(labelled & (item.label_rows >= 0))[0][:: 2 if training else 1]
+        if not wanted or keep.size == 0:
+            continue
+        keys.append((item.set_name, item.item_id))
+        columns["x"].append(idea_inputs(item, idea)[item.label_rows[keep]])
+        columns["targets"].append(item.targets[keep])
+        columns["sign"].append(np.full(keep.size, item.sign))
+        columns["weight"].append(np.full(keep.size, item.confidence))
+        columns["item"].append(np.full(keep.size, len(keys) - 1))
+    joined = {k: np.concatenate(v) for k, v in columns.items()}
+    sets = np.array([keys[i][0] for i in joined["item"]])
+    weight = joined["weight"].astype(np.float64)
+    for name in np.unique(sets):
+        rows = sets == name
+        weight[rows] *= idea.set_weights.get(str(name), 1.0) / weight[rows].sum()
+    joined["weight"] = weight * len(weight) / weight.sum()
+    joined["keys"] = keys
+    return joined
+
+
+def fit_and_score(items: list[ItemStats], idea: Idea, members: int, epochs: int) -> dict[str, Any]:
+    import torch
+
+    from training.mood_loss import mood_loss
+    from training.quality import ItemPredictions, selection_score, set_figures
+
+    train = arrays(items, idea, training=True)
+    mean, std = train["x"].mean(axis=0), train["x"].std(axis=0)
+    std[std < 1e-12] = 1.0
+    inputs = torch.from_numpy(((train["x"] - mean) / std).astype(np.float32))
+    labels = torch.from_numpy(train["targets"].astype(np.float32))
+    signs = torch.from_numpy(train["sign"])
+    weights = torch.from_numpy(train["weight"].astype(np.float32))
+    networks = []
+    for member in range(members):
+        torch.manual_seed(member)
+        generator = torch.Generator().manual_seed(member)
+        first, second = idea.hidden
+        network = torch.nn.Sequential(
+            torch.nn.Linear(inputs.shape[1], first),
+            torch.nn.ReLU(),
+            torch.nn.Dropout(0.1),
+            torch.nn.Linear(first, second),
+            torch.nn.ReLU(),
+            torch.nn.Linear(second, 2),
+            torch.nn.Tanh(),
+        )
+        optimiser = torch.optim.AdamW(network.parameters(), lr=2e-3, weight_decay=1e-4)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs)
+        for _ in range(epochs):
+            order = torch.randperm(len(inputs), generator=generator)
+            for start in range(0, len(inputs), 256):
+                batch = order[start : start + 256]
+                optimiser.zero_grad()
+                loss = mood_loss(
+                    network(inputs[batch]), labels[batch], signs[batch], weights[batch]
+                )
+                loss.backward()
+                optimiser.step()
+            schedule.step()
+        network.eval()
+        networks.append(network)
+    validation = arrays(items, idea, training=False)
+    with torch.no_grad():
+        x = torch.from_numpy(((validation["x"] - mean) / std).astype(np.float32))
+        predicted = torch.stack([n(x) for n in networks]).mean(dim=0).numpy().astype(np.float64)
+    per_set: dict[str, list[ItemPredictions]] = {}
+    for index, (name, item_id) in enumerate(validation["keys"]):
+        rows = validation["item"] == index
+        per_set.setdefault(name, []).append(
+            ItemPredictions(item_id, predicted[rows], validation["targets"][rows].astype(float))
+        )
+    figures = {name: set_figures(name, found) for name, found in per_set.items()}
+    return {"score": selection_score(figures), "figures": figures}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", type=Path, default=REPO_ROOT / "runs" / "default")
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument(
+        "--ideas", default=",".join(IDEAS), help="comma-separated: " + ", ".join(IDEAS)
+    )
+    parser.add_argument("--members", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=40)
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    items = item_statistics(args.run, args.data)
+    results = {}
+    for name in args.ideas.split(","):
+        started = time.perf_counter()
+        results[name] = fit_and_score(items, IDEAS[name], args.members, args.epochs)
+        f = results[name]["figures"]
+        print(
+            f"{name}: score {results[name]['score']:.3f} ({time.perf_counter() - started:.0f} s) "
+            f"4Q {f['4q_panda']['quadrant']:.3f}/{f['4q_panda']['arousal_sign']:.3f}/"
+            f"{f['4q_panda']['valence_sign']:.3f} EMOPIA {f['emopia']['quadrant']:.3f} "
+            f"Emotify {f['emotify']['arousal_spearman']:.3f}/"
+            f"{f['emotify']['valence_spearman']:.3f} "
+            f"VGMIDI {f['vgmidi']['arousal_spearman']:.3f}/{f['vgmidi']['valence_spearman']:.3f}",
+            flush=True,
+        )
+    (args.run / "screening.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
