@@ -1,9 +1,10 @@
 """Quality side by side, in one run, on every set's validation split (not a test: prints figures).
 
-Rows: a constant (the training labels' mean), the previously bundled model, each candidate of a
-`music-mood-train default` run, the shipped model, and VibeNet (PyPI `vibenet` 0.1.0, GPL-3),
-which this script installs into its own environment under ~/.cache/music_mood/venvs/vibenet and
-runs there; it is never a dependency of the integration or of training/.
+Rows: a constant (the training labels' mean), the first bundled model (the study's GRU), each
+candidate of a `music-mood-train default` run, the shipped model, and VibeNet (PyPI `vibenet`
+0.1.0, GPL-3), which this script installs into its own environment under
+~/.cache/music_mood/venvs/vibenet and runs there; it is never a dependency of the integration or
+of training/.
 
 Our models see exactly what the live pipeline computes (the cached excerpts of every 0.5 s hop:
 features and raw frame levels), run through the integration's loader. VibeNet gives one valence
@@ -38,7 +39,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "custom_components" / "music_mood"))
 
-# The model bundled before the default model was trained on the five sets (the study's GRU).
+# The first bundled model, before any default run: the study's GRU, trained on the study's clips.
 OLD_MODEL_COMMIT = "b0a8b14"
 BUNDLED = "custom_components/music_mood/models/default.onnx"
 VIBENET_VERSION = "0.1.0"
@@ -155,7 +156,7 @@ def main() -> int:
             model = load_model(path)
             return lambda f, levels: np.asarray(model.predict(f, levels), np.float64)
 
-        models["previous bundled model"] = from_file(old_model_file(Path(folder)))
+        models["first bundled model (study GRU)"] = from_file(old_model_file(Path(folder)))
         for path in sorted((args.run / "candidates").glob("*.onnx")):
             models[f"candidate {path.stem}"] = from_file(path)
         models["shipped model"] = from_file(args.shipped)
@@ -206,9 +207,9 @@ def main() -> int:
             "Validation items only (group-disjoint from training); per-item means of the 3 s "
             "excerpt predictions, as the live pipeline computes them. The study's clips: every "
             "excerpt against its 2 Hz label (RMSE lower is better); these 8 development songs "
-            "are not trained on by the default run, but the previous bundled model WAS trained on "
-            "them, so its emomusic_2013 row is not a validation figure. VibeNet: one value per "
-            "file, mapped 2x - 1 (signs at its midpoint 0.5).",
+            "are not trained on by the default run, but the first bundled model (the study's "
+            "GRU) WAS trained on them, so its emomusic_2013 row is not a validation figure. "
+            "VibeNet: one value per file, mapped 2x - 1 (signs at its midpoint 0.5).",
             "",
             table,
             "Goals missed by the shipped model: "
