@@ -10,6 +10,10 @@ sign/value loss, 5 seeds) on them in minutes. Ideas:
   ... before it (a K x 3 s context; the live path would need a ring of past excerpts, i.e. a new
   input contract); ``spread`` adds how much the feature means vary between those excerpts.
 - ``hidden``, ``set weights``: capacity and how hard 4Q pulls.
+- ``distil_4q``: a kernel model distilled into the MLP: the 4Q training clips' sign labels become
+  values, half the label and half a clip-level RBF SVR's prediction (per axis, on the whole-clip
+  feature means and standard deviations of training/clip_floor.py, cross-fitted over 5 folds so
+  no clip is scored by a teacher that saw it), trained by squared error.
 
 Figures are those of the default run's selection rule (quality.selection_score on per-item means of
 every validation hop). The real candidates come from `music-mood-train default`; this is where
@@ -46,6 +50,7 @@ class Idea:
     spread: bool = False
     hidden: tuple[int, int] = (64, 32)
     set_weights: dict[str, float] = field(default_factory=lambda: dict(SETS_TRAINED))
+    distil_4q: bool = False
 
 
 def _weights(four_q: float) -> dict[str, float]:
@@ -59,6 +64,7 @@ IDEAS: dict[str, Idea] = {
     "context4_spread": Idea(context=4, spread=True),
     "wide": Idea(hidden=(128, 64)),
     "wide_weight_4q_1.5": Idea(hidden=(128, 64), set_weights=_weights(1.5)),
+    "wide_distil_4q_svr": Idea(hidden=(128, 64), distil_4q=True),
 }
 
 
@@ -72,9 +78,11 @@ class ItemStats:
     label_rows: Any  # (labels,) row of each label time in the hop excerpts, -1 where none
     targets: Any  # (labels, 2)
     stats: Any  # (hops, 138): feature means, MADs, loudness MAD, mean |change|
+    clip: Any  # (137,) whole-clip feature means, stds and level (training/clip_floor.py)
 
 
 def item_statistics(run: Path, data: Path | None) -> list[ItemStats]:
+    from training.clip_floor import clip_inputs
     from training.datasets import SET_NAMES, data_root, default_cache_dir, load_set, read_split
     from training.default_command import default_excerpt_cache
     from training.excerpt_cache import cached_excerpts
@@ -105,6 +113,7 @@ def item_statistics(run: Path, data: Path | None) -> list[ItemStats]:
                     excerpts.at(item.times_s),
                     item.targets,
                     np.concatenate([mean, spread, level_spread[:, None], change[:, None]], axis=1),
+                    clip_inputs(excerpts.features, excerpts.levels),
                 )
             )
     return out
@@ -156,13 +165,35 @@ def arrays(items: list[ItemStats], idea: Idea, *, training: bool) -> dict[str, A
     return joined
 
 
+def distilled(items: list[ItemStats]) -> list[ItemStats]:
+    """4Q training clips with values half label, half a cross-fitted clip SVR (see the header)."""
+    from dataclasses import replace
+
+    from sklearn.model_selection import KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVR
+
+    pupils = [i for i in items if i.set_name == "4q_panda" and i.side == "train"]
+    inputs = np.array([i.clip[:-1] for i in pupils])  # features only: gain-free
+    labels = np.array([np.sign(np.nanmean(i.targets, axis=0)) for i in pupils])
+    teacher = np.zeros_like(labels)
+    for fit_rows, score_rows in KFold(5, shuffle=True, random_state=0).split(inputs):
+        for axis in range(2):
+            svr = make_pipeline(StandardScaler(), SVR(C=1.0))
+            svr.fit(inputs[fit_rows], labels[fit_rows, axis])
+            teacher[score_rows, axis] = np.clip(svr.predict(inputs[score_rows]), -1, 1)
+    taught = {id(i): 0.5 * (i.targets + t) for i, t in zip(pupils, teacher, strict=True)}
+    return [replace(i, targets=taught[id(i)], sign=False) if id(i) in taught else i for i in items]
+
+
 def fit_and_score(items: list[ItemStats], idea: Idea, members: int, epochs: int) -> dict[str, Any]:
     import torch
 
     from training.mood_loss import mood_loss
     from training.quality import ItemPredictions, selection_score, set_figures
 
-    train = arrays(items, idea, training=True)
+    train = arrays(distilled(items) if idea.distil_4q else items, idea, training=True)
     mean, std = train["x"].mean(axis=0), train["x"].std(axis=0)
     std[std < 1e-12] = 1.0
     inputs = torch.from_numpy(((train["x"] - mean) / std).astype(np.float32))
