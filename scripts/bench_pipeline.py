@@ -32,6 +32,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+# training/ imports the core as the top-level package it is inside the training environment.
+sys.path.insert(0, str(REPO_ROOT / "custom_components" / "music_mood"))
 
 from homeassistant.core import HomeAssistant  # noqa: E402
 from homeassistant.helpers import issue_registry as ir  # noqa: E402
