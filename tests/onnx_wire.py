@@ -262,6 +262,29 @@ def linear_mood_model(
     return model(body, metadata)
 
 
+# A frame grid unlike the study's (16 kHz, 40 ms frames, 40 per excerpt, a 0.25 s hop): a caller that
+# assumes the default grid anywhere gives other numbers on it.
+ODD_GRID_SAMPLE_RATE = 16000
+ODD_GRID_WINDOW_S = 0.04
+ODD_GRID_SEQUENCE_LENGTH = 40
+ODD_GRID_HOP_S = 0.25
+# How strongly format 2's loudness input moves the linear model's outputs (per dB).
+LINEAR_LOUDNESS_GAIN = 0.02
+
+
+def write_odd_grid_model(folder: Path, extractor_version: str, model_format: str) -> Path:
+    """A :func:`write_linear_mood_model` file on the odd grid, named by its format."""
+    return write_linear_mood_model(
+        folder / f"odd_grid_format{model_format}.onnx",
+        extractor_version,
+        model_format=model_format,
+        sample_rate=ODD_GRID_SAMPLE_RATE,
+        window_s=ODD_GRID_WINDOW_S,
+        sequence_length=ODD_GRID_SEQUENCE_LENGTH,
+        hop_s=ODD_GRID_HOP_S,
+    )
+
+
 def write_linear_mood_model(
     path: Path,
     extractor_version: str,
@@ -271,7 +294,7 @@ def write_linear_mood_model(
     window_s: float,
     sequence_length: int,
     hop_s: float,
-    loudness_gain: float = 0.02,
+    loudness_gain: float = LINEAR_LOUDNESS_GAIN,
 ) -> Path:
     """A :func:`linear_mood_model` file on its own grid (window = step): format 2 reads loudness."""
     metadata = mood_metadata(

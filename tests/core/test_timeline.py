@@ -23,27 +23,18 @@ from numpy.typing import NDArray
 from tests import onnx_wire as wire
 
 # Not the study's grid: 16 kHz, 40 ms frames, 40-frame excerpts (1.6 s), a hop of 0.25 s.
-SAMPLE_RATE = 16000
-WINDOW_S = 0.04
-SEQUENCE_LENGTH = 40
-HOP_S = 0.25
+SAMPLE_RATE = wire.ODD_GRID_SAMPLE_RATE
+WINDOW_S = wire.ODD_GRID_WINDOW_S
+SEQUENCE_LENGTH = wire.ODD_GRID_SEQUENCE_LENGTH
+HOP_S = wire.ODD_GRID_HOP_S
 HOP = 4000
 EXCERPT = SEQUENCE_LENGTH * 640
-LOUDNESS_GAIN = 0.02
+LOUDNESS_GAIN = wire.LINEAR_LOUDNESS_GAIN
 PARITY_TOLERANCE = 1e-5
 
 
 def _write_model(tmp_path: Path, model_format: str) -> Path:
-    return wire.write_linear_mood_model(
-        tmp_path / f"format{model_format}.onnx",
-        EXTRACTOR_VERSION,
-        model_format=model_format,
-        sample_rate=SAMPLE_RATE,
-        window_s=WINDOW_S,
-        sequence_length=SEQUENCE_LENGTH,
-        hop_s=HOP_S,
-        loudness_gain=LOUDNESS_GAIN,
-    )
+    return wire.write_odd_grid_model(tmp_path, EXTRACTOR_VERSION, model_format)
 
 
 @pytest.fixture(params=["1", "2"], ids=["format1", "format2_loudness"])

@@ -18,25 +18,17 @@ from music_mood_core.timeline import timeline
 from tests import onnx_wire as wire
 
 # Not the study's grid: 16 kHz, 40 ms frames, 40-frame excerpts, a 0.25 s hop.
-SAMPLE_RATE = 16000
-SEQUENCE_LENGTH = 40
-WINDOW_S = 0.04
-HOP_S = 0.25
+SAMPLE_RATE = wire.ODD_GRID_SAMPLE_RATE
+SEQUENCE_LENGTH = wire.ODD_GRID_SEQUENCE_LENGTH
+WINDOW_S = wire.ODD_GRID_WINDOW_S
+HOP_S = wire.ODD_GRID_HOP_S
 PARITY_TOLERANCE = 1e-5
 # A guard against a hung loop only; nothing is asserted about how long the readings take.
 GUARD_S = 120.0
 
 
 def _write_model(folder: Path, model_format: str) -> Path:
-    return wire.write_linear_mood_model(
-        folder / f"format{model_format}.onnx",
-        EXTRACTOR_VERSION,
-        model_format=model_format,
-        sample_rate=SAMPLE_RATE,
-        window_s=WINDOW_S,
-        sequence_length=SEQUENCE_LENGTH,
-        hop_s=HOP_S,
-    )
+    return wire.write_odd_grid_model(folder, EXTRACTOR_VERSION, model_format)
 
 
 def _write_wav(path: Path, seconds: float) -> Path:

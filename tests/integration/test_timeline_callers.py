@@ -21,25 +21,17 @@ from .entries import analyser_entry
 from .processes import wait_for
 
 # Every number differs from the study's 22050 Hz / 50 ms / 60 frames / 0.5 s.
-SAMPLE_RATE = 16000
-SEQUENCE_LENGTH = 40
-WINDOW_S = 0.04
-HOP_S = 0.25
+SAMPLE_RATE = wire.ODD_GRID_SAMPLE_RATE
+SEQUENCE_LENGTH = wire.ODD_GRID_SEQUENCE_LENGTH
+WINDOW_S = wire.ODD_GRID_WINDOW_S
+HOP_S = wire.ODD_GRID_HOP_S
 # analyze rounds its numbers to 4 decimals.
 ROUNDING = 5e-5
 ENGINE_TOLERANCE = 1e-5
 
 
 def _odd_grid_model(folder: Path, model_format: str) -> Path:
-    return wire.write_linear_mood_model(
-        folder / f"odd_grid_format{model_format}.onnx",
-        EXTRACTOR_VERSION,
-        model_format=model_format,
-        sample_rate=SAMPLE_RATE,
-        window_s=WINDOW_S,
-        sequence_length=SEQUENCE_LENGTH,
-        hop_s=HOP_S,
-    )
+    return wire.write_odd_grid_model(folder, EXTRACTOR_VERSION, model_format)
 
 
 @pytest.mark.parametrize("model_format", ["1", "2"])

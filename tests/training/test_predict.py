@@ -19,22 +19,14 @@ from tests import onnx_wire as wire
 from tests.data_paths import REPO_ROOT
 
 # Not the study's grid, so a predict that assumed 22050 Hz / 60 frames / 0.5 s would be caught.
-SAMPLE_RATE = 16000
-SEQUENCE_LENGTH = 40
-WINDOW_S = 0.04
-HOP_S = 0.25
+SAMPLE_RATE = wire.ODD_GRID_SAMPLE_RATE
+SEQUENCE_LENGTH = wire.ODD_GRID_SEQUENCE_LENGTH
+WINDOW_S = wire.ODD_GRID_WINDOW_S
+HOP_S = wire.ODD_GRID_HOP_S
 
 
 def _odd_grid_model(folder: Path, model_format: str = "2") -> Path:
-    return wire.write_linear_mood_model(
-        folder / f"odd_grid_format{model_format}.onnx",
-        EXTRACTOR_VERSION,
-        model_format=model_format,
-        sample_rate=SAMPLE_RATE,
-        window_s=WINDOW_S,
-        sequence_length=SEQUENCE_LENGTH,
-        hop_s=HOP_S,
-    )
+    return wire.write_odd_grid_model(folder, EXTRACTOR_VERSION, model_format)
 
 
 def _write_wav(path: Path, seconds: float) -> Path:
