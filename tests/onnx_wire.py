@@ -262,8 +262,8 @@ def linear_mood_model(
     return model(body, metadata)
 
 
-# A frame grid unlike the study's (16 kHz, 40 ms frames, 40 per excerpt, a 0.25 s hop): a caller that
-# assumes the default grid anywhere gives other numbers on it.
+# A frame grid unlike the study's (16 kHz, 40 ms frames, 40 per excerpt, a 0.25 s hop): a caller
+# that assumes the default grid anywhere gives other numbers on it.
 ODD_GRID_SAMPLE_RATE = 16000
 ODD_GRID_WINDOW_S = 0.04
 ODD_GRID_SEQUENCE_LENGTH = 40

@@ -9,13 +9,14 @@ against the server's own timestamps mapped through the true offset between the t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import struct
 import subprocess
 import sys
 import time
 import wave
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -231,13 +232,7 @@ async def test_sendspin_stream_equals_offline_analysis_and_knows_when_it_plays(
     port, server = sendspin_server
     changes: list[None] = []
     tasks = _Tasks()
-    player = SendspinPlayer(
-        http_session,
-        parse_server_url(f"ws://127.0.0.1:{port}"),
-        client_id="music-mood-test",
-        name="Music Mood test",
-        on_change=lambda: changes.append(None),
-    )
+    player = _test_player(http_session, port, on_change=lambda: changes.append(None))
     try:
         # Joined, but nothing plays to the player yet: waiting, not an error.
         with pytest.raises(SourceUnavailableError) as waiting:
@@ -452,6 +447,41 @@ async def test_flow_refuses_addresses_and_servers_it_cannot_use(
     assert result["errors"] == {CONF_SOURCE: error}
 
 
+SERVER_HELLO = (
+    '{"type": "server/hello", "payload": {"server_id": "s", "name": "s", "version": 1,'
+    ' "active_roles": ["player@v1"], "connection_reason": "playback"}}'
+)
+
+
+@contextlib.asynccontextmanager
+async def _scripted_server(
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> AsyncIterator[int]:
+    """A minimal websocket server on a free local port: its /sendspin plays ``handler``'s script."""
+    app = web.Application()
+    app.router.add_get("/sendspin", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield port
+    finally:
+        await runner.cleanup()
+
+
+def _test_player(
+    http_session: aiohttp.ClientSession, port: int, *, on_change: Callable[[], None]
+) -> SendspinPlayer:
+    return SendspinPlayer(
+        http_session,
+        parse_server_url(f"ws://127.0.0.1:{port}"),
+        client_id="music-mood-test",
+        name="Music Mood test",
+        on_change=on_change,
+    )
+
+
 async def test_flow_refuses_a_websocket_that_is_not_a_sendspin_server(
     hass: HomeAssistant, socket_enabled: None
 ) -> None:
@@ -463,16 +493,8 @@ async def test_flow_refuses_a_websocket_that_is_not_a_sendspin_server(
         await socket.close()
         return socket
 
-    app = web.Application()
-    app.router.add_get("/sendspin", not_sendspin)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
+    async with _scripted_server(not_sendspin) as port:
         result = await _sendspin_source_step(hass, f"ws://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
     assert result["errors"] == {CONF_SOURCE: "cannot_connect"}
 
 
@@ -487,10 +509,7 @@ async def test_a_stream_in_a_format_not_offered_is_unsupported_media_not_an_outa
         await socket.prepare(request)
         await socket.receive()  # client/hello
         hello_seen.set()
-        await socket.send_str(
-            '{"type": "server/hello", "payload": {"server_id": "s", "name": "s", "version": 1,'
-            ' "active_roles": ["player@v1"], "connection_reason": "playback"}}'
-        )
+        await socket.send_str(SERVER_HELLO)
         await socket.send_str(
             '{"type": "stream/start", "payload": {"player": {"codec": "pcm",'
             ' "sample_rate": 48000, "channels": 2, "bit_depth": 16}}}'
@@ -499,33 +518,21 @@ async def test_a_stream_in_a_format_not_offered_is_unsupported_media_not_an_outa
             pass
         return socket
 
-    app = web.Application()
-    app.router.add_get("/sendspin", server)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
     tasks = _Tasks()
     changes: list[None] = []
-    player = SendspinPlayer(
-        http_session,
-        parse_server_url(f"ws://127.0.0.1:{port}"),
-        client_id="music-mood-test",
-        name="Music Mood test",
-        on_change=lambda: changes.append(None),
-    )
-    try:
-        player.ensure_running(SAMPLE_RATE, tasks.spawn)
-        await hello_seen.wait()
-        await wait_for(lambda: len(changes) >= 2, what="connected, then the stream refused")
-        with pytest.raises(SourceUnavailableError) as refused:
-            await player.async_resolve(SAMPLE_RATE, tasks.spawn)
-        assert refused.value.kind == "unsupported_media"
-        assert "48000 Hz" in refused.value.detail
-        assert player.connected  # the connection stays: the next stream may be usable
-    finally:
-        await player.async_stop()
-        await runner.cleanup()
+    async with _scripted_server(server) as port:
+        player = _test_player(http_session, port, on_change=lambda: changes.append(None))
+        try:
+            player.ensure_running(SAMPLE_RATE, tasks.spawn)
+            await hello_seen.wait()
+            await wait_for(lambda: len(changes) >= 2, what="connected, then the stream refused")
+            with pytest.raises(SourceUnavailableError) as refused:
+                await player.async_resolve(SAMPLE_RATE, tasks.spawn)
+            assert refused.value.kind == "unsupported_media"
+            assert "48000 Hz" in refused.value.detail
+            assert player.connected  # the connection stays: the next stream may be usable
+        finally:
+            await player.async_stop()
 
 
 async def test_a_stream_that_stops_sending_is_a_stall_with_a_reason(
@@ -537,10 +544,7 @@ async def test_a_stream_that_stops_sending_is_a_stall_with_a_reason(
         socket = web.WebSocketResponse()
         await socket.prepare(request)
         await socket.receive()  # client/hello
-        await socket.send_str(
-            '{"type": "server/hello", "payload": {"server_id": "s", "name": "s", "version": 1,'
-            ' "active_roles": ["player@v1"], "connection_reason": "playback"}}'
-        )
+        await socket.send_str(SERVER_HELLO)
         await socket.send_str(
             '{"type": "stream/start", "payload": {"player": {"codec": "pcm",'
             f' "sample_rate": {SAMPLE_RATE}, "channels": 1, "bit_depth": 16}}}}}}'
@@ -550,29 +554,17 @@ async def test_a_stream_that_stops_sending_is_a_stall_with_a_reason(
             pass
         return socket
 
-    app = web.Application()
-    app.router.add_get("/sendspin", server)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
     tasks = _Tasks()
-    player = SendspinPlayer(
-        http_session,
-        parse_server_url(f"ws://127.0.0.1:{port}"),
-        client_id="music-mood-test",
-        name="Music Mood test",
-        on_change=lambda: None,
-    )
-    try:
-        player.ensure_running(SAMPLE_RATE, tasks.spawn)
-        await wait_for(lambda: player.stream is not None and player.stream.received_samples > 0)
-        source = await player.async_resolve(SAMPLE_RATE, tasks.spawn)
-        stream = source.open(PcmFormat(SAMPLE_RATE, 1000, 8000))
-        await stream.start()
-        assert await stream.read_exactly(200, timeout_s=5.0) == b"\x01\x00" * 100
-        with pytest.raises(TimeoutError, match=r"no audio from the Sendspin server for 0\.2 s"):
-            await stream.read_exactly(2, timeout_s=0.2)
-    finally:
-        await player.async_stop()
-        await runner.cleanup()
+    async with _scripted_server(server) as port:
+        player = _test_player(http_session, port, on_change=lambda: None)
+        try:
+            player.ensure_running(SAMPLE_RATE, tasks.spawn)
+            await wait_for(lambda: player.stream is not None and player.stream.received_samples > 0)
+            source = await player.async_resolve(SAMPLE_RATE, tasks.spawn)
+            stream = source.open(PcmFormat(SAMPLE_RATE, 1000, 8000))
+            await stream.start()
+            assert await stream.read_exactly(200, timeout_s=5.0) == b"\x01\x00" * 100
+            with pytest.raises(TimeoutError, match=r"no audio from the Sendspin server for 0\.2 s"):
+                await stream.read_exactly(2, timeout_s=0.2)
+        finally:
+            await player.async_stop()
