@@ -147,6 +147,30 @@ def goal_misses(figures: Mapping[str, Mapping[str, float]]) -> list[str]:
     return misses
 
 
+def figures_behind(
+    ours: Mapping[str, Mapping[str, float]], reference: Mapping[str, Mapping[str, float]]
+) -> list[str]:
+    """Every tabled figure on which ``ours`` is worse than ``reference`` (RMSE: higher is worse).
+
+    Only figures both rows have count; figures compare as tabled (3 decimals), so a tie in the
+    table is not behind.
+    """
+    behind = []
+    for set_name, columns in SET_COLUMNS.items():
+        if set_name not in ours or set_name not in reference:
+            continue
+        for key in columns:
+            mine = round(ours[set_name].get(key, math.nan), 3)
+            theirs = round(reference[set_name].get(key, math.nan), 3)
+            if math.isnan(mine) or math.isnan(theirs):
+                continue
+            if key.endswith("_rmse") and mine > theirs:
+                behind.append(f"{set_name} {key} {mine:.3f} > {theirs:.3f}")
+            elif not key.endswith("_rmse") and mine < theirs:
+                behind.append(f"{set_name} {key} {mine:.3f} < {theirs:.3f}")
+    return behind
+
+
 def _format(value: float) -> str:
     return (
         "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
@@ -173,7 +197,9 @@ def figures_markdown(rows: Mapping[str, Mapping[str, Mapping[str, float]]]) -> s
         lines.append("| model | " + " | ".join(c.replace("_", " ") for c in columns) + " |")
         lines.append("| --- |" + " ---: |" * len(columns))
         for model, figures in rows.items():
-            values = figures.get(set_name, {})
+            if set_name not in figures:
+                continue  # a row scored on some sets only (e.g. as published, the study's clips)
+            values = figures[set_name]
             lines.append(
                 f"| {model} | "
                 + " | ".join(_format(values.get(c, math.nan)) for c in columns)
