@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,26 +24,14 @@ from music_mood_core.raw_pcm_stream import RawPcmSource
 from music_mood_core.stream_loop import MoodReading, StreamLoop, StreamSettings, StreamStatus
 from music_mood_core.timeline import timeline
 
+from tests.raw_pcm_players import chords_s16le, write_into
+
 MODEL_FILE = Path(__file__).parents[1] / "fixtures" / "models" / "ensemble.onnx"
 WAIT_S = 60.0
 STEREO_48K = parse_format("48000:s16le:2")
 # Long enough that only the first audio (the restart it triggers), never the back-off, can end
 # a wait for a writer within the test's patience.
 LONG_BACKOFF_S = 600.0
-
-
-def music(seconds: float) -> bytes:
-    """48 kHz stereo s16le chords over noise, a different line per side."""
-    rng = np.random.default_rng(5)
-    t = np.arange(round(seconds * 48000)) / 48000
-    segment = np.floor(t / 0.5).astype(np.int64)
-    roots = 110.0 * 2.0 ** (rng.integers(0, 24, (2, segment.max() + 1)) / 12.0)
-    sides = [
-        sum(np.sin(2 * np.pi * roots[side][segment] * ratio * t) for ratio in (1, 1.25, 1.5)) / 4
-        + 0.01 * rng.standard_normal(t.size)
-        for side in range(2)
-    ]
-    return (np.clip(np.stack(sides, 1), -1, 1) * 32767).round().astype("<i2").tobytes()
 
 
 def offline_samples(data: bytes, pcm_format: RawPcmFormat, sample_rate: int, tmp: Path) -> bytes:
@@ -123,16 +110,6 @@ async def until(condition: Callable[[], bool], what: str) -> None:
         pytest.fail(f"waited in vain for {what}")
 
 
-def write_into(fifo: Path, data: bytes) -> threading.Thread:
-    def run() -> None:
-        with fifo.open("wb") as out:
-            out.write(data)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
 @pytest.fixture(scope="module")
 def model() -> MoodModel:
     return load_model(MODEL_FILE)
@@ -158,7 +135,7 @@ async def test_no_writer_is_waiting_then_the_first_audio_restarts_and_reads_exac
         assert loop.stats.restarts == 0, "no writer is not an outage"
         detail = loop.status_detail or ""
         assert detail.startswith(f"waiting for audio: nothing has arrived from {fifo}")
-        data = music(6.0)
+        data = chords_s16le(6.0)
         writer = write_into(fifo, data)
         # Only the arrival can start the next attempt now: the back-off is ten minutes.
         await until(lambda: loop.stats.restarts >= 1, "the writer's end to end the stream")
@@ -196,7 +173,7 @@ async def test_a_reopened_fifo_hears_the_next_writer(model: MoodModel, fifo: Pat
     heard: list[int] = []
     try:
         for writers in (1, 2):
-            writer = write_into(fifo, music(4.0))
+            writer = write_into(fifo, chords_s16le(4.0))
             await until(lambda n=writers: loop.stats.restarts >= n, f"writer {writers} to finish")
             writer.join()
             heard.append(len(readings))
@@ -216,7 +193,7 @@ async def test_a_negative_delay_reads_a_file_ahead_and_is_unreachable_on_a_fifo(
     if live:
         os.mkfifo(path)
     else:
-        path.write_bytes(music(5.0))
+        path.write_bytes(chords_s16le(5.0))
     source = RawPcmSource(FifoPcmReader(str(path), STEREO_48K.frame_bytes), STEREO_48K)
     loop = make_loop(model, source, [], [], delay_s=-1.5)
     loop.start(asyncio.ensure_future)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -51,6 +50,7 @@ from custom_components.music_mood.music_mood_core.model import load_model
 from custom_components.music_mood.music_mood_core.raw_pcm_format import parse_format
 from custom_components.music_mood.music_mood_core.stream_loop import MoodReading
 from custom_components.music_mood.music_mood_core.timeline import Timeline, timeline
+from tests.raw_pcm_players import chords_s16le, free_tcp_port, stop_process, write_into
 
 from .assets import FIXTURE_MODELS, TEST_MODEL, TEST_MODEL_ID
 from .flows import start_analyser_flow
@@ -85,20 +85,6 @@ def quick_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(analyser, "STALL_TIMEOUT_S", 3.0)
     monkeypatch.setattr(analyser, "RESTART_BACKOFF_MIN_S", 0.2)
     monkeypatch.setattr(analyser, "RESTART_BACKOFF_MAX_S", 0.5)
-
-
-def music(seconds: float, pcm_seed: int = 5) -> bytes:
-    """48 kHz stereo s16le chords changing every half second over a little noise."""
-    rng = np.random.default_rng(pcm_seed)
-    t = np.arange(round(seconds * 48000)) / 48000
-    segment = np.floor(t / 0.5).astype(np.int64)
-    roots = 110.0 * 2.0 ** (rng.integers(0, 24, (2, segment.max() + 1)) / 12.0)
-    sides = [
-        sum(np.sin(2 * np.pi * roots[side][segment] * ratio * t) for ratio in (1, 1.25, 1.5)) / 4
-        + 0.01 * rng.standard_normal(t.size)
-        for side in range(2)
-    ]
-    return (np.clip(np.stack(sides, 1), -1, 1) * 32767).round().astype("<i2").tobytes()
 
 
 def offline_timeline(hass: HomeAssistant, data: bytes, pcm_format_text: str, tmp: Path) -> Timeline:
@@ -140,18 +126,6 @@ def raw_pcm_entry(
         }
         | options,
     )
-
-
-def write_into(fifo: Path, data: bytes) -> threading.Thread:
-    """A player: opens the FIFO (waiting for a reader, as players do), writes, closes."""
-
-    def run() -> None:
-        with fifo.open("wb") as out:
-            out.write(data)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def record_readings(entry: MockConfigEntry) -> list[MoodReading]:
@@ -347,7 +321,7 @@ async def test_a_fifo_analyser_waits_then_reads_exactly_and_heals_after_a_writer
     coordinator = entry.runtime_data.coordinator
     assert coordinator.stats.restarts == 0
 
-    first = music(6.0, pcm_seed=1)
+    first = chords_s16le(6.0, seed=1)
     writer = write_into(fifo, first)
     await wait_for(lambda: coordinator.stats.restarts >= 1, 30, "the first writer's end")
     writer.join()
@@ -355,7 +329,7 @@ async def test_a_fifo_analyser_waits_then_reads_exactly_and_heals_after_a_writer
     assert_equal_to_offline(heard_first, offline_timeline(hass, first, STEREO_48K.text, tmp_path))
 
     # The player restarts: a new writer opens the FIFO; the analyser reopened it and hears it.
-    second = music(5.0, pcm_seed=2)
+    second = chords_s16le(5.0, seed=2)
     writer = write_into(fifo, second)
     await wait_for(lambda: coordinator.stats.restarts >= 2, 30, "the second writer's end")
     writer.join()
@@ -418,7 +392,7 @@ async def test_the_delay_option_holds_each_reading_back_behind_the_stream(
 ) -> None:
     """A regular raw file is paced like a stream; +1.5 s holds every reading three hops back."""
     recording = audio_dir / "recording.raw"
-    recording.write_bytes(music(9.0, pcm_seed=3))
+    recording.write_bytes(chords_s16le(9.0, seed=3))
     entry = raw_pcm_entry(
         SOURCE_TYPE_RAW_PCM_PIPE, str(recording), STEREO_48K.text, **{CONF_DELAY_S: 1.5}
     )
@@ -471,22 +445,6 @@ async def test_a_negative_delay_on_a_fifo_is_reported_unreachable(
 # ---------------------------------------------------------------------------- Snapcast
 
 
-def _free_tcp_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture
 def snapcast(audio_dir: Path, tmp_path: Path, socket_enabled: None) -> Iterator[tuple[Path, Path]]:
     """snapserver (pipe source) and snapclient writing into a FIFO in the allow-listed folder."""
@@ -498,7 +456,7 @@ def snapcast(audio_dir: Path, tmp_path: Path, socket_enabled: None) -> Iterator[
     feed, output = tmp_path / "snapserver.fifo", audio_dir / "snapclient.fifo"
     os.mkfifo(output)
     (tmp_path / "snapserver.conf").write_text("")
-    stream_port = _free_tcp_port()
+    stream_port = free_tcp_port()
     quiet = {
         "stdin": subprocess.DEVNULL,
         "stdout": subprocess.DEVNULL,
@@ -506,7 +464,7 @@ def snapcast(audio_dir: Path, tmp_path: Path, socket_enabled: None) -> Iterator[
     }
     server = subprocess.Popen(
         ["snapserver", "-c", str(tmp_path / "snapserver.conf"), f"--server.datadir={tmp_path}",
-         "--http.enabled=false", f"--tcp.port={_free_tcp_port()}",
+         "--http.enabled=false", f"--tcp.port={free_tcp_port()}",
          "--tcp.bind_to_address=127.0.0.1", f"--stream.port={stream_port}",
          "--stream.bind_to_address=127.0.0.1", "--stream.codec=pcm",
          f"--stream.source=pipe://{feed}?name=default&mode=create", "--logging.sink=null"],
@@ -526,7 +484,7 @@ def snapcast(audio_dir: Path, tmp_path: Path, socket_enabled: None) -> Iterator[
         yield feed, output
     finally:
         for process in reversed(processes):
-            _stop(process)
+            stop_process(process)
 
 
 async def test_an_analyser_on_snapclients_fifo_publishes_readings(
@@ -537,7 +495,7 @@ async def test_an_analyser_on_snapclients_fifo_publishes_readings(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     readings = record_readings(entry)
-    writer = write_into(feed, music(8.0, pcm_seed=4))
+    writer = write_into(feed, chords_s16le(8.0, seed=4))
     await wait_for(lambda: len(readings) >= 8, 40, "eight readings from snapclient's FIFO")
     assert hass.states.get(STATUS).state == "running"
     assert hass.states.get(VALENCE).state != STATE_UNAVAILABLE

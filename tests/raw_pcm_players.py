@@ -1,0 +1,55 @@
+"""What the raw-PCM tests play and how they stop what they start: generated music, a FIFO writer,
+a free port and a process stopped the way a service manager stops it."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import numpy as np
+
+
+def chords_s16le(seconds: float, seed: int = 5) -> bytes:
+    """48 kHz stereo s16le: chords changing every 0.5 s over a little noise, a line per side."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(round(seconds * 48000)) / 48000
+    segment = np.floor(t / 0.5).astype(np.int64)
+    roots = 110.0 * 2.0 ** (rng.integers(0, 24, (2, segment.max() + 1)) / 12.0)
+    sides = [
+        sum(np.sin(2 * np.pi * roots[side][segment] * ratio * t) for ratio in (1, 1.25, 1.5)) / 4
+        + 0.01 * rng.standard_normal(t.size)
+        for side in range(2)
+    ]
+    return (np.clip(np.stack(sides, 1), -1, 1) * 32767).round().astype("<i2").tobytes()
+
+
+def write_into(fifo: Path, data: bytes) -> threading.Thread:
+    """A player: opens the FIFO (waiting for a reader, as players do), writes, closes."""
+
+    def run() -> None:
+        with fifo.open("wb") as out:
+            out.write(data)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 5 s, and always reaped."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
