@@ -24,6 +24,7 @@ from music_mood_core.raw_pcm_stream import RawPcmSource
 from music_mood_core.stream_loop import MoodReading, StreamLoop, StreamSettings, StreamStatus
 from music_mood_core.timeline import timeline
 
+from tests import polling
 from tests.raw_pcm_players import chords_s16le, write_into
 
 MODEL_FILE = Path(__file__).parents[1] / "fixtures" / "models" / "ensemble.onnx"
@@ -99,15 +100,7 @@ def make_loop(
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:
-    """Poll the loop's public state (it has no event for "this happened")."""
-    try:
-        async with asyncio.timeout(WAIT_S):
-            while True:
-                if condition():
-                    return
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        pytest.fail(f"waited in vain for {what}")
+    await polling.until(condition, what, guard_s=WAIT_S)
 
 
 @pytest.fixture(scope="module")

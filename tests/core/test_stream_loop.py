@@ -26,6 +26,8 @@ from music_mood_core.stream_loop import (
 from music_mood_core.timeline import timeline
 from numpy.typing import NDArray
 
+from tests import polling
+
 MODEL_FILE = Path(__file__).parents[1] / "fixtures" / "models" / "ensemble.onnx"
 WAIT_S = 30.0
 
@@ -147,15 +149,7 @@ def _loop(
 
 
 async def _until(condition: Callable[[], bool], what: str) -> None:
-    """Poll the loop's public state (it has no event for "this happened")."""
-    try:
-        async with asyncio.timeout(WAIT_S):
-            while True:
-                if condition():
-                    return
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        pytest.fail(f"waited in vain for {what}")
+    await polling.until(condition, what, guard_s=WAIT_S)
 
 
 @pytest.fixture(scope="module")
