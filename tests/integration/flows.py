@@ -32,3 +32,13 @@ async def start_analyser_flow(
         result["flow_id"],
         {CONF_NAME: "Kitchen", CONF_SOURCE_TYPE: source_type, CONF_MODEL: model},
     )
+
+
+async def analyser_source_step(
+    hass: HomeAssistant, source_type: str, user_input: dict, *, model: str = TEST_MODEL_ID
+) -> dict:
+    """The analyser flow up to its source form, which is then submitted with ``user_input``."""
+    result = await start_analyser_flow(hass, source_type=source_type, model=model)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "source"
+    return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)

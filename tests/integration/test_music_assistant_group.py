@@ -11,13 +11,10 @@ import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
@@ -51,6 +48,7 @@ from custom_components.music_mood.music_assistant_group import (
 from custom_components.music_mood.music_mood_core.host_address import HostAddressError
 from custom_components.music_mood.music_mood_core.model import DEFAULT_MODEL_ID
 
+from .flows import analyser_source_step
 from .processes import free_port, wait_for
 
 GROUP = "ugp_x7k2m9qa"
@@ -274,28 +272,14 @@ async def test_analyser_follows_the_group_waiting_while_idle(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def _group_source_step(hass: HomeAssistant, user_input: dict[str, object]) -> dict[str, Any]:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "analyser"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            CONF_NAME: "Living room",
-            CONF_SOURCE_TYPE: SOURCE_TYPE_MUSIC_ASSISTANT_GROUP,
-            CONF_MODEL: DEFAULT_MODEL_ID,
-        },
-    )
-    assert result["step_id"] == "source"
-    return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
-
-
 async def test_flow_creates_a_group_stream_analyser(hass: HomeAssistant) -> None:
     _music_assistant_entry(hass, "http://192.168.1.20:8095")
     hass.states.async_set(PLAYER, "idle", {})  # what it plays is not tested, only that it exists
-    result = await _group_source_step(
-        hass, {CONF_SOURCE: PLAYER, CONF_STREAM_PORT: 8097, CONF_STREAM_CODEC: "flac"}
+    result = await analyser_source_step(
+        hass,
+        SOURCE_TYPE_MUSIC_ASSISTANT_GROUP,
+        {CONF_SOURCE: PLAYER, CONF_STREAM_PORT: 8097, CONF_STREAM_CODEC: "flac"},
+        model=DEFAULT_MODEL_ID,
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_SOURCE] == PLAYER
@@ -323,15 +307,20 @@ async def test_flow_refuses_what_no_url_can_be_built_from(
     if known_server:
         _music_assistant_entry(hass, "http://192.168.1.20:8095")
     hass.states.async_set(PLAYER, "playing", {"active_queue": GROUP})
-    result = await _group_source_step(hass, user_input)
+    result = await analyser_source_step(
+        hass, SOURCE_TYPE_MUSIC_ASSISTANT_GROUP, user_input, model=DEFAULT_MODEL_ID
+    )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_SOURCE: error}
 
 
 async def test_flow_takes_a_typed_server_address(hass: HomeAssistant) -> None:
     hass.states.async_set(PLAYER, "playing", {"active_queue": GROUP})
-    result = await _group_source_step(
-        hass, {CONF_SOURCE: PLAYER, CONF_MUSIC_ASSISTANT_URL: "http://[fd00::5]:8095"}
+    result = await analyser_source_step(
+        hass,
+        SOURCE_TYPE_MUSIC_ASSISTANT_GROUP,
+        {CONF_SOURCE: PLAYER, CONF_MUSIC_ASSISTANT_URL: "http://[fd00::5]:8095"},
+        model=DEFAULT_MODEL_ID,
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_MUSIC_ASSISTANT_URL] == "http://[fd00::5]:8095"

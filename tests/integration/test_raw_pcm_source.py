@@ -53,7 +53,7 @@ from custom_components.music_mood.music_mood_core.timeline import Timeline, time
 from tests.raw_pcm_players import chords_s16le, free_tcp_port, stop_process, write_into
 
 from .assets import FIXTURE_MODELS, TEST_MODEL, TEST_MODEL_ID
-from .flows import start_analyser_flow
+from .flows import analyser_source_step
 from .processes import free_port, wait_for
 
 STATUS = "sensor.living_room_analyser_status"
@@ -153,13 +153,6 @@ def assert_equal_to_offline(readings: list[MoodReading], expected: Timeline) -> 
 # ---------------------------------------------------------------------------- the flow
 
 
-async def _source_step(hass: HomeAssistant, source_type: str, user_input: dict) -> dict:
-    result = await start_analyser_flow(hass, source_type=source_type)
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "source"
-    return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
-
-
 def _form(source: str, rate: float = 48000.0, channels: str = "2", sample_format: str = "s16le"):
     # As the frontend sends them: the number box a float, the channel select a string.
     return {
@@ -175,7 +168,7 @@ async def test_the_pipe_flow_creates_an_analyser_with_the_declared_format(
 ) -> None:
     fifo = audio_dir / "snapfifo"
     os.mkfifo(fifo)
-    result = await _source_step(
+    result = await analyser_source_step(
         hass, SOURCE_TYPE_RAW_PCM_PIPE, _form(str(fifo), 44100.0, "1", "f32le")
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -210,7 +203,7 @@ async def test_the_pipe_flow_refuses_paths_it_may_not_or_cannot_read(
     }
     if where == "outside":
         os.mkfifo(paths["outside"])
-    result = await _source_step(hass, SOURCE_TYPE_RAW_PCM_PIPE, _form(str(paths[where])))
+    result = await analyser_source_step(hass, SOURCE_TYPE_RAW_PCM_PIPE, _form(str(paths[where])))
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_SOURCE: error}
     assert says in result["description_placeholders"]["detail"]
@@ -226,7 +219,9 @@ async def test_a_format_outside_the_grammar_cannot_be_submitted(
     fifo = audio_dir / "snapfifo"
     os.mkfifo(fifo)
     with pytest.raises(InvalidData):
-        await _source_step(hass, SOURCE_TYPE_RAW_PCM_PIPE, _form(str(fifo)) | {field: value})
+        await analyser_source_step(
+            hass, SOURCE_TYPE_RAW_PCM_PIPE, _form(str(fifo)) | {field: value}
+        )
     assert not hass.config_entries.async_entries(DOMAIN)
 
 
@@ -234,7 +229,7 @@ async def test_the_udp_flow_takes_a_free_local_port(
     hass: HomeAssistant, audio_dir: Path, socket_enabled: None
 ) -> None:
     port = free_port()
-    result = await _source_step(
+    result = await analyser_source_step(
         hass, SOURCE_TYPE_RAW_PCM_UDP, _form(f" 127.0.0.1:{port} ", 16000.0, "1")
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -261,7 +256,9 @@ async def test_the_udp_flow_refuses_names_privileged_ports_and_taken_ports(
         taken.bind(("127.0.0.1", 0))
         if address == "taken":
             address = f"127.0.0.1:{taken.getsockname()[1]}"
-        result = await _source_step(hass, SOURCE_TYPE_RAW_PCM_UDP, _form(address, 16000.0, "1"))
+        result = await analyser_source_step(
+            hass, SOURCE_TYPE_RAW_PCM_UDP, _form(address, 16000.0, "1")
+        )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_SOURCE: error}
     assert says in result["description_placeholders"]["detail"]

@@ -24,8 +24,6 @@ import aiohttp
 import numpy as np
 import pytest
 from aiohttp import web
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -67,6 +65,7 @@ from custom_components.music_mood.sendspin_player import (
 )
 from tests.data_paths import REPO_ROOT
 
+from .flows import analyser_source_step
 from .processes import free_port, wait_for
 
 SERVER_SCRIPT = Path(__file__).with_name("sendspin_server.py")
@@ -395,28 +394,13 @@ async def test_analyser_on_a_sendspin_player_publishes_each_reading_when_it_is_h
     assert lateness_ms.min() >= -1.0  # never before (timer resolution aside)
 
 
-async def _sendspin_source_step(hass: HomeAssistant, address: str) -> dict[str, Any]:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "analyser"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            CONF_NAME: "Living room",
-            CONF_SOURCE_TYPE: SOURCE_TYPE_SENDSPIN,
-            CONF_MODEL: DEFAULT_MODEL_ID,
-        },
-    )
-    assert result["step_id"] == "source"
-    return await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: address})
-
-
 async def test_flow_joins_the_server_once_before_creating_the_entry(
     hass: HomeAssistant, sendspin_server: tuple[int, SendspinServerProcess]
 ) -> None:
     port, server = sendspin_server
-    result = await _sendspin_source_step(hass, f"WS://127.0.0.1:{port}/")
+    result = await analyser_source_step(
+        hass, SOURCE_TYPE_SENDSPIN, {CONF_SOURCE: f"WS://127.0.0.1:{port}/"}, model=DEFAULT_MODEL_ID
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_SOURCE] == f"ws://127.0.0.1:{port}/sendspin"
     assert server.line() == "client music-mood-setup-check"
@@ -442,7 +426,9 @@ async def test_flow_refuses_addresses_and_servers_it_cannot_use(
 ) -> None:
     for url in servers:
         _music_assistant(hass, url)
-    result = await _sendspin_source_step(hass, address)
+    result = await analyser_source_step(
+        hass, SOURCE_TYPE_SENDSPIN, {CONF_SOURCE: address}, model=DEFAULT_MODEL_ID
+    )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_SOURCE: error}
 
@@ -494,7 +480,12 @@ async def test_flow_refuses_a_websocket_that_is_not_a_sendspin_server(
         return socket
 
     async with _scripted_server(not_sendspin) as port:
-        result = await _sendspin_source_step(hass, f"ws://127.0.0.1:{port}")
+        result = await analyser_source_step(
+            hass,
+            SOURCE_TYPE_SENDSPIN,
+            {CONF_SOURCE: f"ws://127.0.0.1:{port}"},
+            model=DEFAULT_MODEL_ID,
+        )
     assert result["errors"] == {CONF_SOURCE: "cannot_connect"}
 
 
