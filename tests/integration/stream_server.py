@@ -1,10 +1,11 @@
 """A tiny HTTP audio server for tests and the benchmark, run as its own process so it can be killed.
 
-    python stream_server.py WAV_FILE PORT [--pace] [--loop]
+    python stream_server.py WAV_FILE PORT [--pace] [--loop] [--announce]
 
 Serves the WAV file at any path. With --loop it becomes an endless stream (the header claims the
 largest size, the PCM repeats); with --pace bytes leave at the audio's own byte rate, like a radio.
-Prints "ready" once listening.
+Prints "ready" once listening; with --announce also "sending <time.monotonic()> <chunk bytes>" when
+a response starts sending PCM (a paced chunk k leaves at that time + k chunk durations).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def main() -> None:
     parser.add_argument("port", type=int)
     parser.add_argument("--pace", action="store_true")
     parser.add_argument("--loop", action="store_true")
+    parser.add_argument("--announce", action="store_true")
     args = parser.parse_args()
     header, pcm, byte_rate = _split_wav(args.wav.read_bytes())
     if args.loop:
@@ -61,10 +63,12 @@ def main() -> None:
             if not args.loop:
                 self.send_header("Content-Length", str(len(header) + len(pcm)))
             self.end_headers()
-            started = time.monotonic()
             sent = 0
             try:
                 self.wfile.write(header)
+                started = time.monotonic()
+                if args.announce:
+                    print(f"sending {started:.6f} {chunk_bytes}", flush=True)
                 while True:
                     for offset in range(0, len(pcm), chunk_bytes):
                         piece = pcm[offset : offset + chunk_bytes]

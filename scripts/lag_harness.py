@@ -1,0 +1,175 @@
+"""The analyser as Home Assistant runs it, without Home Assistant, for scripts/measure_lag.py.
+
+A route's source goes through the real stream loop with the bundled model, and each reading through
+the delay line the way the coordinator's held readings pass it on: held ``max(0, delay)`` seconds
+after the moment its audio is heard (for a source that knows play times, a Sendspin player) or
+after it was made. What a reading's release time is compared with is each route's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from custom_components.music_mood.held_readings import MAX_HEARD_AHEAD_S  # noqa: E402
+from custom_components.music_mood.music_mood_core.delay import DelayLine  # noqa: E402
+from custom_components.music_mood.music_mood_core.model import MoodModel  # noqa: E402
+from custom_components.music_mood.music_mood_core.pcm_source import PcmSource  # noqa: E402
+from custom_components.music_mood.music_mood_core.raw_pcm_source import (  # noqa: E402
+    PcmByteSource,
+)
+from custom_components.music_mood.music_mood_core.stream_loop import (  # noqa: E402
+    MoodReading,
+    StreamLoop,
+    StreamSettings,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A reading, when the stream loop made it and when entities would see it (monotonic s)."""
+
+    reading: MoodReading
+    made_at: float
+    released_at: float
+
+
+class HeldReleases:
+    """The coordinator's held readings on this script's event loop (whose clock is monotonic)."""
+
+    def __init__(
+        self, delay_s: float, hop_s: float, heard_in_s: Callable[[int], float] | None = None
+    ) -> None:
+        self._line: DelayLine[tuple[MoodReading, float]] = DelayLine(
+            max(0.0, delay_s), hop_s, lead_s=MAX_HEARD_AHEAD_S
+        )
+        self._heard_in_s = heard_in_s
+        self._timer: asyncio.TimerHandle | None = None
+        self.releases: list[Release] = []
+
+    def on_reading(self, reading: MoodReading) -> None:
+        now = time.monotonic()
+        heard_in_s = 0.0 if self._heard_in_s is None else self._heard_in_s(reading.end_sample)
+        audio_at = now + min(heard_in_s, MAX_HEARD_AHEAD_S) if heard_in_s > 0 else None
+        self._record(self._line.push((reading, now), now, audio_at=audio_at), now)
+
+    def _release_due(self) -> None:
+        self._timer = None
+        now = time.monotonic()
+        self._record(self._line.pop_due(now), now)
+
+    def _record(self, due: list[tuple[MoodReading, float]], now: float) -> None:
+        self.releases += [Release(reading, made_at, now) for reading, made_at in due]
+        wait_s = self._line.next_due_in(now)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if wait_s is not None:
+            self._timer = asyncio.get_running_loop().call_later(wait_s, self._release_due)
+
+
+class FixedModel:
+    """The stream loop's model provider for one loaded model."""
+
+    def __init__(self, model: MoodModel) -> None:
+        self.model = model
+
+    async def async_model(self) -> MoodModel:
+        return self.model
+
+    def report_failure(self, message: str) -> None:
+        raise RuntimeError(message)
+
+    def confirm_working(self) -> None:
+        return None
+
+
+def analyser_loop(
+    source_name: str,
+    resolve: Callable[[], Awaitable[PcmSource]],
+    delay_s: float,
+    model: MoodModel,
+    releases: HeldReleases,
+) -> StreamLoop:
+    """The stream loop with the options' defaults, except smoothing (off: raw readings)."""
+    return StreamLoop(
+        name="lag",
+        source_name=source_name,
+        settings=StreamSettings(
+            smoothing_s=0.0, silence_threshold_db=-60.0, silence_duration_s=1.0,
+            stall_timeout_s=10.0, probe_timeout_s=15.0, backoff_min_s=1.0, backoff_max_s=1.0,
+            delay_s=delay_s,
+        ),
+        models=FixedModel(model),
+        resolve_source=resolve,
+        run_blocking=asyncio.to_thread,
+        on_reading=releases.on_reading,
+        on_status=lambda: None,
+    )  # fmt: skip
+
+
+class RecordingByteSource:
+    """A raw-PCM byte source that keeps what it delivered (to find where the music starts)."""
+
+    def __init__(self, inner: PcmByteSource) -> None:
+        self.inner = inner
+        self.delivered = bytearray()
+
+    @property
+    def description(self) -> str:
+        return self.inner.description
+
+    @property
+    def received_bytes(self) -> int:
+        return self.inner.received_bytes
+
+    @property
+    def is_live(self) -> bool:
+        return self.inner.is_live
+
+    async def open(self) -> None:
+        await self.inner.open()
+
+    async def read(self, max_bytes: int) -> bytes:
+        data = await self.inner.read(max_bytes)
+        self.delivered += data
+        return data
+
+    def notify_on_arrival(self, callback: Callable[[], None]) -> Callable[[], None]:
+        return self.inner.notify_on_arrival(callback)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(command: list[str], *, talk: bool = False) -> subprocess.Popen[bytes]:
+    """A helper process; with ``talk`` its stdin and stdout are pipes, else closed and discarded."""
+    pipe = subprocess.PIPE if talk else subprocess.DEVNULL
+    return subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=subprocess.DEVNULL)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
