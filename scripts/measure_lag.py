@@ -265,8 +265,8 @@ async def measure_snapcast(run: Run) -> Measured:
         run.music_ends(),
         lambda end: onset_at + end / run.sample_rate,
     )
-    latency = f"snapclient --latency {run.options.latency_ms} ms; " * bool(run.options.latency_ms)
-    return Measured(lags, latency + clamp_note(run.delay_s))
+    latency = f"snapclient --latency {run.options.latency_ms} ms" * bool(run.options.latency_ms)
+    return Measured(lags, "; ".join(filter(None, (latency, clamp_note(run.delay_s)))))
 
 
 # ---------------------------------------------------------------- udp
