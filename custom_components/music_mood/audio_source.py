@@ -36,6 +36,7 @@ from .music_mood_core.audio import (
     BYTES_PER_SAMPLE,
     UnsafeSourceError,
     ffmpeg_pcm_command,
+    hop_grouping_options,
     redact_source,
     redact_url,
     validate_source,
@@ -148,11 +149,8 @@ class FfmpegInput:
         loop: bool = False,
         frame_samples: int | None = None,
     ) -> list[str]:
-        """ffmpeg arguments; ``frame_samples`` groups the decoded audio into frames of that size.
-
-        Grouping only regroups samples (values are untouched), but it makes ffmpeg write a few large
-        pieces per hop instead of dozens of small ones: each piece costs the event loop a wake-up.
-        """
+        """ffmpeg arguments; ``frame_samples`` groups the decoded audio into frames of that size
+        (see ``hop_grouping_options``)."""
         # Local files are paced at native speed when live, so they behave like a stream.
         paced = live and self.is_local_file
         command = ffmpeg_pcm_command(
@@ -165,7 +163,7 @@ class FfmpegInput:
         )
         if frame_samples:
             # Output options go before the output, which ffmpeg_pcm_command puts last.
-            command[-1:-1] = ["-af", f"asetnsamples=n={int(frame_samples)}:p=0"]
+            command[-1:-1] = hop_grouping_options(sample_rate, frame_samples)
         return command
 
 

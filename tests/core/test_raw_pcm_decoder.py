@@ -168,6 +168,44 @@ def test_live_features_equal_the_training_decoders_features_of_a_wav_of_the_same
     np.testing.assert_allclose(live_features, offline_features, rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("text", ["16000:s16le:1", "48000:s16le:2"])
+def test_every_hop_comes_out_once_its_audio_is_in_whatever_the_source_rate(
+    fifo: Path, text: str
+) -> None:
+    """The grouping into hops counts the model's samples, not the source's: 3.6 s of audio, the
+    writer still there, yield seven 0.5 s hops. Groups of 11 025 source samples would have held the
+    seventh back (0.69 s groups of a 16 kHz source, 0.23 s ones of a 48 kHz source: 3.45 s out)."""
+    pcm_format = parse_format(text)
+    data = encode(music_like(pcm_format.sample_rate, pcm_format.channels, 3.6), "s16le")
+    done = threading.Event()
+
+    def write_and_stay() -> None:
+        with fifo.open("wb", buffering=0) as out:
+            out.write(data)
+            done.wait(60)
+
+    writer = threading.Thread(target=write_and_stay, daemon=True)
+    decoder = RawPcmDecoder(
+        FifoPcmReader(str(fifo), pcm_format.frame_bytes), pcm_format, MODEL_RATE, frame_samples=HOP
+    )
+
+    async def seven_hops() -> bytes:
+        await decoder.start()
+        writer.start()
+        try:
+            return b"".join(
+                [await decoder.read_exactly(HOP * BYTES_PER_SAMPLE, 20.0) for _ in range(7)]
+            )
+        finally:
+            done.set()
+            await decoder.close()
+
+    hops = np.frombuffer(asyncio.run(seven_hops()), dtype="<i2")
+    writer.join()
+    assert hops.size == 7 * HOP
+    assert np.abs(hops[-HOP:]).max() > 1000  # the music, not padding
+
+
 def test_no_writer_means_waiting_for_audio_not_a_hang(fifo: Path) -> None:
     pcm_format = parse_format("48000:s16le:2")
 

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 from typing import Final
 
-from .audio import ffmpeg_pcm_command
+from .audio import ffmpeg_pcm_command, hop_grouping_options
 from .ffmpeg_process import (
     DEFAULT_MAX_BUFFERED_BYTES,
     FfmpegEndedError,
@@ -65,7 +65,7 @@ def raw_pcm_decoder_command(
     )
     if frame_samples:
         # Same grouping as the ffmpeg inputs of the other sources: a few writes per hop.
-        command[-1:-1] = ["-af", f"asetnsamples=n={int(frame_samples)}:p=0"]
+        command[-1:-1] = hop_grouping_options(sample_rate, frame_samples)
     return command
 
 
