@@ -94,9 +94,10 @@ def hop_grouping_options(sample_rate: int, frame_samples: int) -> list[str]:
 
     Grouping only regroups samples (values are untouched), but ffmpeg then writes a few large pieces
     per hop instead of dozens of small ones, each a wake-up for the reader. The group is counted at
-    the model's rate: ffmpeg converts to ``-ar`` after the ``-af`` chain, so without resampling first
-    the group would count the source's samples (a hop of 11 025 is 0.69 s of a 16 kHz source) and
-    hold each reading back by up to that long. Resampling first gives the same samples, bit for bit.
+    the model's rate: ffmpeg converts to ``-ar`` after the ``-af`` chain, so without resampling
+    first the group would count the source's samples (a hop of 11 025 is 0.69 s of a 16 kHz
+    source) and hold each reading back by up to that long. Resampling first gives the same
+    samples, bit for bit.
     """
     return ["-af", f"aresample={int(sample_rate)},asetnsamples=n={int(frame_samples)}:p=0"]
 
