@@ -315,7 +315,8 @@ async def test_flow_refuses_what_no_url_can_be_built_from(
 
 
 async def test_flow_takes_a_typed_server_address(hass: HomeAssistant) -> None:
-    hass.states.async_set(PLAYER, "playing", {"active_queue": GROUP})
+    # Idle: the analyser the flow creates then waits for media instead of probing the address.
+    hass.states.async_set(PLAYER, "idle", {})
     result = await analyser_source_step(
         hass,
         SOURCE_TYPE_MUSIC_ASSISTANT_GROUP,
