@@ -21,6 +21,10 @@ sign/value loss, 5 seeds) on them in minutes. Ideas:
   most 4Q and EMOPIA training items (one vote each) on their labelled side by their out-of-fold
   predictions (training/output_offsets.py) is added to the model fitted on the whole training
   part. Nothing about validation enters the choice.
+- ``temporal``: statistics of the frames' order that the graph could compute from the same inputs
+  (training/excerpt_dynamics.py), added to the excerpt's statistics: ``dynamics``, each feature's
+  mean absolute frame-to-frame change; ``pulse``, the largest normalised autocorrelation at lags of
+  0.25-1 s and its value at 0.25, 0.5, 0.75 and 1 s, of the frame level, energy and spectral flux.
 
 Figures are those of the default run's selection rule (quality.selection_score on per-item means of
 every validation hop). The real candidates come from `music-mood-train default`; this is where
@@ -59,6 +63,7 @@ class Idea:
     set_weights: dict[str, float] = field(default_factory=lambda: dict(SETS_TRAINED))
     distil_4q: bool = False
     out_of_fold_offsets: bool = False
+    temporal: tuple[str, ...] = ()  # keys of ItemStats.temporal
 
 
 def _weights(four_q: float) -> dict[str, float]:
@@ -76,6 +81,9 @@ IDEAS: dict[str, Idea] = {
     "wide_contexts_3s_12s": Idea(hidden=(128, 64), contexts=(1, 4)),
     "wide_contexts_3s_6s": Idea(hidden=(128, 64), contexts=(1, 2)),
     "wide_out_of_fold_offsets": Idea(hidden=(128, 64), out_of_fold_offsets=True),
+    "wide_dynamics": Idea(hidden=(128, 64), temporal=("dynamics",)),
+    "wide_pulse": Idea(hidden=(128, 64), temporal=("pulse",)),
+    "wide_dynamics_pulse": Idea(hidden=(128, 64), temporal=("dynamics", "pulse")),
 }
 
 
@@ -91,6 +99,16 @@ class ItemStats:
     targets: Any  # (labels, 2)
     stats: Any  # (hops, 138): feature means, MADs, loudness MAD, mean |change|
     clip: Any  # (137,) whole-clip feature means, stds and level (training/clip_floor.py)
+    temporal: dict[str, Any] = field(
+        default_factory=dict
+    )  # name -> (hops, k), see temporal_statistics
+
+
+def temporal_statistics(features: Any, levels: Any) -> dict[str, Any]:
+    """Statistics of the frames' order per hop excerpt, for the ``temporal`` ideas."""
+    from training.excerpt_dynamics import excerpt_pulse, frame_change
+
+    return {"dynamics": frame_change(features), "pulse": excerpt_pulse(features, levels)}
 
 
 def item_statistics(run: Path, data: Path | None) -> list[ItemStats]:
@@ -127,6 +145,7 @@ def item_statistics(run: Path, data: Path | None) -> list[ItemStats]:
                     item.targets,
                     np.concatenate([mean, spread, level_spread[:, None], change[:, None]], axis=1),
                     clip_inputs(excerpts.features, excerpts.levels),
+                    temporal_statistics(features, levels),
                 )
             )
     return out
@@ -151,7 +170,8 @@ def context_spread(stats: Any, context: int) -> Any:
 
 
 def idea_inputs(item: ItemStats, idea: Idea) -> Any:
-    columns = [context_statistics(item.stats, context) for context in idea.contexts]
+    stats = np.concatenate([item.stats, *(item.temporal[name] for name in idea.temporal)], axis=1)
+    columns = [context_statistics(stats, context) for context in idea.contexts]
     if idea.spread:
         columns.append(context_spread(item.stats, max(idea.contexts)))
     return np.concatenate(columns, axis=1)
@@ -185,7 +205,7 @@ def arrays(items: list[ItemStats], idea: Idea, *, training: bool) -> dict[str, A
         columns["sign"].append(np.full(len(x), item.sign))
         columns["weight"].append(np.full(len(x), item.confidence))
         columns["item"].append(np.full(len(x), len(keys) - 1))
-    joined = {k: np.concatenate(v) for k, v in columns.items()}
+    joined: dict[str, Any] = {k: np.concatenate(v) for k, v in columns.items()}
     sets = np.array([keys[i][0] for i in joined["item"]])
     weight = joined["weight"].astype(np.float64)
     for name in np.unique(sets):
@@ -270,7 +290,7 @@ def train_ensemble(train: dict[str, Any], idea: Idea, members: int, epochs: int)
                 loss = mood_loss(
                     network(inputs[batch]), labels[batch], signs[batch], weights[batch]
                 )
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]
                 optimiser.step()
             schedule.step()
         network.eval()

@@ -8,6 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ def screen() -> ModuleType:
     return module
 
 
-def _item(screen: ModuleType, index: int, side: str, rng: np.random.Generator) -> object:
+def _item(screen: ModuleType, index: int, side: str, rng: np.random.Generator) -> Any:
     quadrant_signs = np.array([1.0 if index % 2 else -1.0, 1.0 if index % 3 else -1.0])
     stats = rng.normal(size=(HOPS, WIDTH)) + 0.5 * np.repeat(quadrant_signs, WIDTH // 2)
     return screen.ItemStats(
@@ -79,3 +80,19 @@ def test_offsets_are_chosen_without_looking_at_validation(screen: ModuleType) ->
     assert chosen["items"] == len(training)
     for axis in range(2):
         assert chosen["sign_accuracy_with"][axis] >= chosen["sign_accuracy_without"][axis]
+
+
+def test_temporal_ideas_add_their_statistics_after_the_excerpt_s(screen: ModuleType) -> None:
+    rng = np.random.default_rng(3)
+    features, levels = rng.normal(size=(HOPS, 60, 68)), rng.normal(size=(HOPS, 60))
+    temporal = screen.temporal_statistics(features, levels)
+    item = replace(_item(screen, 0, "train", rng), temporal=temporal)
+    assert temporal["dynamics"].shape == (HOPS, 68)
+    assert temporal["pulse"].shape == (HOPS, 15)  # 3 envelopes x (clarity + 4 fixed lags)
+    both = screen.idea_inputs(item, screen.IDEAS["wide_dynamics_pulse"])
+    np.testing.assert_array_equal(
+        both, np.concatenate([item.stats, temporal["dynamics"], temporal["pulse"]], axis=1)
+    )
+    pulse = screen.idea_inputs(item, screen.IDEAS["wide_pulse"])
+    np.testing.assert_array_equal(pulse[:, WIDTH:], temporal["pulse"])
+    np.testing.assert_array_equal(screen.idea_inputs(item, screen.IDEAS["wide"]), item.stats)
