@@ -173,8 +173,12 @@ def _diagnostics(coordinator: AnalyserCoordinator) -> dict[str, Any]:
             "source": coordinator.source.redacted,
             "hop_seconds": coordinator.hop_seconds,
             "settings": asdict(coordinator.settings),
-            # How the current source honours the delay option (a live one cannot read ahead).
-            "delay": asdict(coordinator.stream.delay_plan),
+            # How the current source honours the delay option (a live one cannot read ahead), and
+            # how many readings came too late for it (an advance beyond the source's lead).
+            "delay": {
+                **asdict(coordinator.stream.delay_plan),
+                **asdict(coordinator.delay_lateness),
+            },
             "reading": None if reading is None else asdict(reading),
             "stats": stats,
         },

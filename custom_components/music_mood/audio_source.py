@@ -373,11 +373,11 @@ class AudioSource:
             ),
         )
 
-    def seconds_until_heard(self, end_sample: int) -> float:
-        """How long until the audio up to ``end_sample`` of the current stream is heard (0 when
-        the source cannot tell: only a Sendspin stream carries play times)."""
+    def seconds_until_heard(self, end_sample: int) -> float | None:
+        """How long until the audio up to ``end_sample`` of the current stream is heard (negative
+        once it was); None when the source cannot tell (only a Sendspin stream has play times)."""
         if self.sendspin is None:
-            return 0.0
+            return None
         return self.sendspin.seconds_until_heard(end_sample)
 
     async def async_close(self) -> None:

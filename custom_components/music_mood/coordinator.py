@@ -31,6 +31,7 @@ from .held_readings import HeldReadings
 from .model_holder import ModelHolder
 from .music_mood_core.adalight import RGB, SerialStrip, StripError
 from .music_mood_core.backoff import Backoff
+from .music_mood_core.delay import Lateness
 from .music_mood_core.model import MoodModel
 from .music_mood_core.model_contract import DEFAULT_SAMPLE_RATE
 from .music_mood_core.stream_loop import (
@@ -113,7 +114,7 @@ class AnalyserCoordinator(MusicMoodCoordinator[MoodReading | None]):
         # Readings held by the delay option and until the speakers play what they describe.
         self._held = HeldReadings(
             hass,
-            max(0.0, settings.delay_s),
+            lambda: self.stream.delay_plan,
             lambda: self.hop_seconds,
             self.async_set_updated_data,
         )
@@ -133,6 +134,11 @@ class AnalyserCoordinator(MusicMoodCoordinator[MoodReading | None]):
     @property
     def stats(self) -> StreamStats:
         return self.stream.stats
+
+    @property
+    def delay_lateness(self) -> Lateness:
+        """Readings that could not be released when the delay plan said (too late for it)."""
+        return self._held.lateness
 
     @property
     def model(self) -> MoodModel | None:

@@ -1,8 +1,10 @@
 """Readings held back before entities see them: by the delay option, and until their audio plays.
 
 A source that receives audio before the speakers play it (a Sendspin player, ahead by the server's
-buffer) says how long until it is heard; the delay option (0..+5 s) adds to that. Held readings wait
-in a bounded queue (music_mood_core.delay.DelayLine), released in order by one timer.
+buffer) says how long until it is heard; the delay option shifts that (a negative delay releases
+readings earlier, never before they exist). The stream loop's delay plan says how (hold or
+advance). Held readings wait in a bounded queue (music_mood_core.delay.DelayLine), released in
+order by one timer.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Final
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
-from .music_mood_core.delay import DelayLine
+from .music_mood_core.delay import DelayLine, DelayPlan, Lateness
 from .music_mood_core.stream_loop import MoodReading
 
 # How far ahead of its arrival a source's audio may play (room kept in the queue for it).
@@ -27,28 +29,46 @@ class HeldReadings:
     def __init__(
         self,
         hass: HomeAssistant,
-        hold_s: float,
+        plan: Callable[[], DelayPlan],
         hop_s: Callable[[], float],
         publish: Callable[[MoodReading], None],
     ) -> None:
         self._hass = hass
-        self._hold_s = hold_s
+        self._plan = plan
         self._hop_s = hop_s
         self._publish = publish
         self._line: DelayLine[MoodReading] | None = None
+        self._line_plan: DelayPlan | None = None
         self._cancel_timer: CALLBACK_TYPE | None = None
         self._timer_due_at = 0.0
 
+    @property
+    def lateness(self) -> Lateness:
+        """Readings that came too late for the plan (diagnostics)."""
+        return Lateness() if self._line is None else self._line.lateness
+
     @callback
-    def push(self, reading: MoodReading, heard_in_s: float = 0.0) -> None:
-        """Queue ``reading``, whose audio is heard ``heard_in_s`` from now; publish what is due."""
-        if self._line is None:
-            self._line = DelayLine(self._hold_s, self._hop_s(), lead_s=MAX_HEARD_AHEAD_S)
+    def push(self, reading: MoodReading, heard_in_s: float | None = None) -> None:
+        """Queue ``reading``, whose audio is heard ``heard_in_s`` from now (None: not known);
+        publish what is due."""
+        line = self._line_for(self._plan())
         now = self._hass.loop.time()
-        audio_at = now + min(heard_in_s, MAX_HEARD_AHEAD_S) if heard_in_s > 0 else None
-        for due in self._line.push(reading, now, audio_at=audio_at):
+        audio_at = None if heard_in_s is None else now + min(heard_in_s, MAX_HEARD_AHEAD_S)
+        for due in line.push(reading, now, audio_at=audio_at):
             self._publish(due)
         self._schedule(now)
+
+    @callback
+    def _line_for(self, plan: DelayPlan) -> DelayLine[MoodReading]:
+        """The line for ``plan``; a new plan (another source) publishes what the old one held."""
+        if self._line is not None and plan == self._line_plan:
+            return self._line
+        if self._line is not None:
+            for held in self._line.clear():
+                self._publish(held)
+        self._line_plan = plan
+        self._line = DelayLine.for_plan(plan, self._hop_s(), lead_s=MAX_HEARD_AHEAD_S)
+        return self._line
 
     @callback
     def _schedule(self, now: float) -> None:

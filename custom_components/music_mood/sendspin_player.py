@@ -191,6 +191,8 @@ class SendspinPcmSource:
     """The stream the server plays now, as a `PcmSource` for one stream-loop attempt."""
 
     real_time = True
+    # Every chunk carries its play time: a negative delay advances readings against it.
+    knows_play_time = True
 
     def __init__(self, stream: SendspinStream) -> None:
         self.stream = stream
@@ -308,15 +310,16 @@ class SendspinPlayer:
             "unsupported": self._unsupported,
         }
 
-    def seconds_until_heard(self, end_sample: int) -> float:
-        """Seconds until the current stream's samples before ``end_sample`` have been heard."""
+    def seconds_until_heard(self, end_sample: int) -> float | None:
+        """Seconds until the current stream's samples before ``end_sample`` have been heard
+        (negative once they have been); None while that is not known."""
         stream = self.stream
         if stream is None or end_sample < 1:
-            return 0.0
+            return None
         heard_s = stream.play_time_s(end_sample - 1)
         if heard_s is None:
-            return 0.0
-        return max(0.0, heard_s + 1.0 / stream.format.sample_rate - local_clock_us() / 1e6)
+            return None
+        return heard_s + 1.0 / stream.format.sample_rate - local_clock_us() / 1e6
 
     # ---------------------------------------------------------------- the connection task
 

@@ -130,3 +130,69 @@ def test_room_is_kept_for_items_that_play_later_than_now() -> None:
     assert line.released_early == 0
     with pytest.raises(ValueError, match="lead_s"):
         DelayLine(1.0, HOP_S, lead_s=-1.0)
+
+
+def test_a_negative_delay_advances_readings_on_a_source_that_knows_play_times() -> None:
+    """Sendspin audio arrives before it plays: the negative delay is applied, on live or paced."""
+    for paced in (True, False):
+        plan = plan_delay(-1.5, paced=paced, knows_play_time=True)
+        assert (plan.hold_s, plan.read_ahead_s, plan.advance_s, plan.unreachable_s) == (
+            0.0,
+            0.0,
+            1.5,
+            0.0,
+        )
+    # A positive delay still holds, play times or not.
+    plan = plan_delay(2.0, paced=False, knows_play_time=True)
+    assert (plan.hold_s, plan.advance_s, plan.unreachable_s) == (2.0, 0.0, 0.0)
+    line: DelayLine[int] = DelayLine.for_plan(
+        plan_delay(-0.5, paced=False, knows_play_time=True), HOP_S
+    )
+    assert (line.hold_s, line.advance_s) == (0.0, 0.5)
+
+
+def test_an_advanced_item_is_due_before_its_play_time_and_never_before_now() -> None:
+    line: DelayLine[str] = DelayLine(0.0, HOP_S, lead_s=3.0, advance_s=0.5)
+    assert line.push("ahead", now=10.0, audio_at=11.0) == []
+    assert line.next_due_in(10.0) == pytest.approx(0.5)
+    assert line.pop_due(10.49) == []
+    assert line.pop_due(10.5) == ["ahead"]
+    assert line.lateness.late_readings == 0
+    # Its play time is nearer than the advance: released at once, the shortfall counted.
+    assert line.push("near", now=20.0, audio_at=20.2) == ["near"]
+    assert line.lateness.late_readings == 1
+    assert line.lateness.last_late_s == pytest.approx(0.3)
+    # Without a play time nothing is advanced and nothing counted: due now (hold 0).
+    assert line.push("unknown", now=30.0) == ["unknown"]
+    assert line.lateness.late_readings == 1
+
+
+def test_advanced_items_keep_their_order() -> None:
+    line: DelayLine[str] = DelayLine(0.0, HOP_S, lead_s=3.0, advance_s=1.0)
+    assert line.push("first", now=0.0, audio_at=3.0) == []
+    # A later reading whose play time lies before the first's (a clock correction): not first.
+    assert line.push("second", now=0.1, audio_at=1.5) == []
+    assert line.pop_due(0.6) == []
+    assert line.pop_due(2.0) == ["first", "second"]
+    # One too late for its advance waits for the one before it as well.
+    assert line.push("third", now=2.1, audio_at=4.0) == []
+    assert line.push("fourth", now=2.2, audio_at=2.5) == []
+    assert line.lateness.late_readings == 1
+    assert line.pop_due(3.0) == ["third", "fourth"]
+
+
+def test_the_queue_stays_bounded_when_advanced_readings_pile_up() -> None:
+    """A burst of readings whose play time lies far ahead: the oldest are released early."""
+    line: DelayLine[int] = DelayLine(0.0, HOP_S, lead_s=2.0, advance_s=0.5)
+    released = [item for index in range(40) for item in line.push(index, 0.0, audio_at=9.0)]
+    assert len(line) == line.max_items == math.ceil(2.0 / HOP_S) + 4
+    assert released == list(range(40 - line.max_items))
+    assert line.released_early == 40 - line.max_items
+    assert line.pop_due(8.5) == list(range(40 - line.max_items, 40))
+
+
+def test_an_advance_beyond_the_delay_range_is_refused() -> None:
+    with pytest.raises(DelayError, match="advance_s"):
+        DelayLine(0.0, HOP_S, advance_s=-MIN_DELAY_S + 0.1)
+    with pytest.raises(DelayError, match="advance_s"):
+        DelayLine(0.0, HOP_S, advance_s=-0.1)

@@ -71,6 +71,7 @@ class MemoryPcmSource:
     """Every stream opened plays ``samples`` once; ``formats`` records what the loop asked for."""
 
     real_time = True
+    knows_play_time = False
 
     def __init__(self, samples: NDArray[np.int16]) -> None:
         self._data = samples.astype("<i2").tobytes()

@@ -434,7 +434,10 @@ async def test_a_negative_delay_on_a_fifo_is_reported_unreachable(
     assert entry.runtime_data.diagnostics()["pipeline"]["delay"] == {
         "hold_s": 0.0,
         "read_ahead_s": 0.0,
+        "advance_s": 0.0,
         "unreachable_s": 1.0,
+        "late_readings": 0,
+        "last_late_s": None,
     }
     assert await hass.config_entries.async_unload(entry.entry_id)
 

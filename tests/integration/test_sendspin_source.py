@@ -33,6 +33,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.music_mood.const import (
+    CONF_DELAY_S,
     CONF_ENTRY_KIND,
     CONF_MODEL,
     CONF_SILENCE_DURATION_S,
@@ -54,6 +55,7 @@ from custom_components.music_mood.music_mood_core.pcm_source import (
     SourceUnavailableError,
 )
 from custom_components.music_mood.music_mood_core.sendspin_wire import parse_server_url
+from custom_components.music_mood.music_mood_core.stream_loop import MoodReading
 from custom_components.music_mood.music_mood_core.timeline import (
     Timeline,
     timeline,
@@ -315,7 +317,7 @@ async def test_sendspin_server_that_does_not_answer_is_a_source_error(
         await player.async_stop()
 
 
-def _sendspin_entry(port: int) -> MockConfigEntry:
+def _sendspin_entry(port: int, **options: float) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title="Living room",
@@ -326,7 +328,7 @@ def _sendspin_entry(port: int) -> MockConfigEntry:
             CONF_SOURCE: f"ws://127.0.0.1:{port}/sendspin",
             CONF_MODEL: DEFAULT_MODEL_ID,
         },
-        options={CONF_SMOOTHING_S: 1.0, CONF_SILENCE_DURATION_S: 1.0},
+        options={CONF_SMOOTHING_S: 1.0, CONF_SILENCE_DURATION_S: 1.0, **options},
     )
 
 
@@ -392,6 +394,83 @@ async def test_analyser_on_a_sendspin_player_publishes_each_reading_when_it_is_h
         f"(min {lateness_ms.min():.1f}, max {lateness_ms.max():.1f}) after their audio is heard"
     )
     assert lateness_ms.min() >= -1.0  # never before (timer resolution aside)
+
+
+ADVANCE_S = 0.5
+# asyncio may fire a timer up to its clock resolution early; the queue's clock is the loop's.
+TIMER_TOLERANCE_S = 0.02
+
+
+async def test_a_negative_delay_publishes_sendspin_readings_before_their_audio_is_heard(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    sendspin_server: tuple[int, SendspinServerProcess],
+) -> None:
+    """Delay -0.5 s: each reading is released 0.5 s before its play time, or when it is made if
+    that is later; never before it is made, never earlier than the advance, always in order."""
+    port, server = sendspin_server
+    entry = _sendspin_entry(port, **{CONF_DELAY_S: -ADVANCE_S})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    status = "sensor.living_room_analyser_status"
+    await wait_for(lambda: hass.states.get(status).state == "waiting_for_media", what="waiting")
+    assert server.line() == f"client music-mood-{entry.entry_id}"
+
+    coordinator = entry.runtime_data.coordinator
+    player = coordinator.source.sendspin
+    assert player is not None
+    loop = asyncio.get_running_loop()
+    made_at: dict[int, float] = {}  # end sample -> when the stream loop made the reading
+    # (end sample, when made, when published, when its last sample is heard), loop seconds
+    published: list[tuple[int, float, float, float]] = []
+    hand_over = coordinator.stream._on_reading
+
+    def note_made(reading: MoodReading) -> None:
+        made_at[reading.end_sample] = loop.time()
+        hand_over(reading)
+
+    def record() -> None:
+        reading = coordinator.data
+        if reading is None or (published and published[-1][0] == reading.end_sample):
+            return
+        stream = player.stream
+        assert stream is not None
+        heard = stream.play_time_s(reading.end_sample - 1)
+        assert heard is not None
+        published.append(
+            (reading.end_sample, made_at[reading.end_sample], loop.time(), heard + 1 / SAMPLE_RATE)
+        )
+
+    coordinator.stream._on_reading = note_made
+    unsubscribe = coordinator.async_add_listener(record)
+    server.play()
+    await wait_for(lambda: len(published) >= 12, timeout_s=30.0, what="twelve readings")
+    unsubscribe()
+    delay = (await get_diagnostics_for_config_entry(hass, hass_client, entry))["pipeline"]["delay"]
+    await wait_for(lambda: hass.states.get(status).state == "waiting_for_media", timeout_s=30.0)
+    assert server.line() == "ended"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    assert (delay["hold_s"], delay["advance_s"], delay["unreachable_s"]) == (0.0, ADVANCE_S, 0.0)
+    ends = [end for end, *_ in published]
+    assert ends == sorted(ends)
+    in_time = [(made, at, heard) for _, made, at, heard in published if made <= heard - ADVANCE_S]
+    for _, made, at, heard in published:
+        assert at >= made  # never before it exists
+        assert at >= heard - ADVANCE_S - TIMER_TOLERANCE_S  # never earlier than the advance
+    # The server sends audio about a second before it plays, so most readings are made in time
+    # for the whole advance; those are published well before their audio is heard.
+    assert len(in_time) >= len(published) - 2
+    for _, at, heard in in_time:
+        assert at <= heard - 0.3
+    # What came too late is counted where an administrator looks, not hidden.
+    assert delay["late_readings"] <= len(published) - len(in_time) + 1
+    earliness_ms = np.array([(heard - at) * 1e3 for _, _, at, heard in published])
+    print(
+        f"\nSendspin analyser at delay -{ADVANCE_S} s: {earliness_ms.size} readings published "
+        f"{earliness_ms.mean():.1f} ms (min {earliness_ms.min():.1f}, max "
+        f"{earliness_ms.max():.1f}) before their audio is heard; late: {delay['late_readings']}"
+    )
 
 
 async def test_flow_joins_the_server_once_before_creating_the_entry(

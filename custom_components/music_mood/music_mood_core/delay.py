@@ -8,6 +8,10 @@ before it plays.
 
 - Paced sources (files, http streams, a raw-PCM regular file) are read no faster than they play;
   a negative delay lets the reader run that many seconds ahead (a larger head start for the pacer).
+- Sources that know when each sample plays (a Sendspin stream's timestamps) receive audio before
+  it is heard: a negative delay advances each reading against its play time. A reading is released
+  at ``max(now, play time + delay)``, so never before it exists and never out of order; a reading
+  that arrives too late for the full advance is counted (``DelayLine.lateness``), not hidden.
 - Live sources (FIFOs, UDP, capture devices) deliver audio when it exists: nothing can be read
   before it arrives, so a negative delay cannot be honoured there; it is clamped to 0 and the
   unreachable part is reported. (For Snapcast the analyser's own snapclient can play ahead of the
@@ -48,10 +52,12 @@ def validate_delay_s(value: object) -> float:
 
 @dataclass(frozen=True, slots=True)
 class DelayPlan:
-    """How one source honours a delay: hold readings back, read ahead, or neither."""
+    """How one source honours a delay: hold readings back, read ahead, advance, or neither."""
 
     hold_s: float
     read_ahead_s: float
+    # Readings released this long before their audio's play time (sources that know it).
+    advance_s: float
     # Part of a negative delay this source cannot give (live sources): reported, not applied.
     unreachable_s: float
 
@@ -60,14 +66,26 @@ class DelayPlan:
         return round(self.read_ahead_s * sample_rate)
 
 
-def plan_delay(delay_s: float, *, paced: bool) -> DelayPlan:
-    """The plan for ``delay_s`` on a paced (file, http) or a live (FIFO, UDP, capture) source."""
+def plan_delay(delay_s: float, *, paced: bool, knows_play_time: bool = False) -> DelayPlan:
+    """The plan for ``delay_s`` on a paced (file, http) or a live (FIFO, UDP, capture) source;
+    ``knows_play_time``: the source's audio carries when it plays (a Sendspin stream)."""
     delay_s = validate_delay_s(delay_s)
     if delay_s >= 0:
-        return DelayPlan(hold_s=delay_s, read_ahead_s=0.0, unreachable_s=0.0)
+        return DelayPlan(hold_s=delay_s, read_ahead_s=0.0, advance_s=0.0, unreachable_s=0.0)
+    if knows_play_time:
+        return DelayPlan(hold_s=0.0, read_ahead_s=0.0, advance_s=-delay_s, unreachable_s=0.0)
     if paced:
-        return DelayPlan(hold_s=0.0, read_ahead_s=-delay_s, unreachable_s=0.0)
-    return DelayPlan(hold_s=0.0, read_ahead_s=0.0, unreachable_s=-delay_s)
+        return DelayPlan(hold_s=0.0, read_ahead_s=-delay_s, advance_s=0.0, unreachable_s=0.0)
+    return DelayPlan(hold_s=0.0, read_ahead_s=0.0, advance_s=0.0, unreachable_s=-delay_s)
+
+
+@dataclass(frozen=True, slots=True)
+class Lateness:
+    """Readings that came too late to be released when their plan said (play time + delay)."""
+
+    late_readings: int = 0
+    # How late the last of them was, in seconds; None while none was.
+    last_late_s: float | None = None
 
 
 class DelayLine(Generic[_Item]):
@@ -77,18 +95,30 @@ class DelayLine(Generic[_Item]):
     call :meth:`pop_due` again after :meth:`next_due_in` seconds.
     """
 
-    def __init__(self, hold_s: float, hop_s: float, *, lead_s: float = 0.0) -> None:
-        """``lead_s``: how far ahead of ``now`` an item's ``audio_at`` may lie (room is kept)."""
+    def __init__(
+        self, hold_s: float, hop_s: float, *, lead_s: float = 0.0, advance_s: float = 0.0
+    ) -> None:
+        """``lead_s``: how far ahead of ``now`` an item's ``audio_at`` may lie (room is kept);
+        ``advance_s``: items with an ``audio_at`` are due that long before it (not before now)."""
         if not 0 <= hold_s <= MAX_DELAY_S:
             raise DelayError(f"hold_s must be from 0 to {MAX_DELAY_S:g} s (got {hold_s!r})")
+        if not 0 <= advance_s <= -MIN_DELAY_S:
+            raise DelayError(f"advance_s must be from 0 to {-MIN_DELAY_S:g} s (got {advance_s!r})")
         if not hop_s > 0:
             raise ValueError(f"hop_s must be positive (got {hop_s!r})")
         if not 0 <= lead_s < math.inf:
             raise ValueError(f"lead_s must be a finite number of seconds >= 0 (got {lead_s!r})")
         self.hold_s = float(hold_s)
+        self.advance_s = float(advance_s)
         self.max_items = math.ceil((hold_s + lead_s) / hop_s) + _SPARE_ITEMS
         self._queue: deque[tuple[float, _Item]] = deque()
         self.released_early = 0
+        self.lateness = Lateness()
+
+    @classmethod
+    def for_plan(cls, plan: DelayPlan, hop_s: float, *, lead_s: float = 0.0) -> DelayLine[_Item]:
+        """The line that applies ``plan``'s hold and advance (reading ahead is the reader's)."""
+        return cls(plan.hold_s, hop_s, lead_s=lead_s, advance_s=plan.advance_s)
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -97,11 +127,13 @@ class DelayLine(Generic[_Item]):
         """Queue ``item``; returns what is due now (the item itself when nothing is held).
 
         ``audio_at``: when the audio the item describes plays, on the same clock, for sources that
-        know it (a Sendspin stream's play time); the item is due ``hold_s`` after that. Without it
-        the item is due ``hold_s`` after ``now``. A full queue releases its oldest item early:
-        every reading is still published, in order, and memory stays bounded whatever the rate.
+        know it (a Sendspin stream's play time); the item is due ``hold_s`` after that, or
+        ``advance_s`` before it, but not before ``now`` (a shortfall is counted in ``lateness``).
+        Without it the item is due ``hold_s`` after ``now``. A full queue releases its oldest item
+        early: every reading is still published, in order, and memory stays bounded whatever the
+        rate.
         """
-        due_at = (now if audio_at is None else audio_at) + self.hold_s
+        due_at = self._due_at(now, audio_at)
         if self._queue and due_at < self._queue[-1][0]:
             due_at = self._queue[-1][0]  # never overtake an earlier reading
         self._queue.append((due_at, item))
@@ -110,6 +142,15 @@ class DelayLine(Generic[_Item]):
             due.append(self._queue.popleft()[1])
             self.released_early += 1
         return due
+
+    def _due_at(self, now: float, audio_at: float | None) -> float:
+        if audio_at is None:
+            return now + self.hold_s
+        planned_at = audio_at + self.hold_s - self.advance_s
+        if planned_at < now:
+            self.lateness = Lateness(self.lateness.late_readings + 1, now - planned_at)
+            return now
+        return planned_at
 
     def pop_due(self, now: float) -> list[_Item]:
         due: list[_Item] = []

@@ -60,6 +60,11 @@ class PcmSource(Protocol):
     def real_time(self) -> bool:
         """True when audio cannot arrive faster than it plays (a capture device, a live feed)."""
 
+    @property
+    def knows_play_time(self) -> bool:
+        """True when the stream says when each sample will be heard (a Sendspin stream's
+        timestamps): a negative delay then advances readings against that play time."""
+
     def open(self, pcm_format: PcmFormat) -> PcmStream: ...
 
 
@@ -82,6 +87,8 @@ class FfmpegPcmSource:
 
     command: Callable[[PcmFormat], Sequence[str]]
     real_time: bool = False
+    # ffmpeg's output carries no play times.
+    knows_play_time: bool = False
 
     def open(self, pcm_format: PcmFormat) -> PcmStream:
         return FfmpegPcmProcess(

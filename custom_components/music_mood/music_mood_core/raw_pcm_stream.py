@@ -89,6 +89,9 @@ class RawPcmSource:
         self.on_audio = on_audio
         self._cancel_watch: Callable[[], None] | None = None
 
+    # Raw PCM carries no play times: a FIFO or UDP sender's audio is heard when someone plays it.
+    knows_play_time = False
+
     @property
     def real_time(self) -> bool:
         # A regular file is not live: the loop paces it (known once open: see async_open).

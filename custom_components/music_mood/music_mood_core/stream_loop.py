@@ -70,7 +70,8 @@ class StreamSettings:
     backoff_min_s: float
     backoff_max_s: float
     # Readings against the audio (-2..+5 s): this loop honours the negative part on paced sources
-    # by reading ahead; holding readings back (the positive part) is the listener's (a DelayLine).
+    # by reading ahead; holding readings back (the positive part) and advancing them against a
+    # known play time (the negative part there) is the listener's (a DelayLine).
     delay_s: float = DEFAULT_DELAY_S
 
 
@@ -270,7 +271,11 @@ class StreamLoop:
         )
         # Real-time sources deliver at the native rate by nature; everything else could run ahead,
         # and does by a negative delay's length.
-        self.delay_plan = plan_delay(self.settings.delay_s, paced=not source.real_time)
+        self.delay_plan = plan_delay(
+            self.settings.delay_s,
+            paced=not source.real_time,
+            knows_play_time=source.knows_play_time,
+        )
         pacer = (
             None
             if source.real_time

@@ -112,6 +112,7 @@ class GeneratedPcmSource:
     """What the analyser's coordinator resolves its source to in the fast tier."""
 
     real_time = True
+    knows_play_time = False
 
     def __init__(self) -> None:
         self.streams: list[GeneratedPcmStream] = []
