@@ -1,9 +1,11 @@
 """The analyser as Home Assistant runs it, without Home Assistant, for scripts/measure_lag.py.
 
 A route's source goes through the real stream loop with the bundled model, and each reading through
-the delay line the way the coordinator's held readings pass it on: held ``max(0, delay)`` seconds
-after the moment its audio is heard (for a source that knows play times, a Sendspin player) or
-after it was made. What a reading's release time is compared with is each route's business.
+the delay line the way the coordinator's held readings pass it on, by the stream loop's delay plan:
+a positive delay holds it that long after the moment its audio is heard (for a source that knows
+play times, a Sendspin player) or after it was made; a negative one advances it against a known
+play time (not before it was made). What a reading's release time is compared with is each route's
+business.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from custom_components.music_mood.held_readings import MAX_HEARD_AHEAD_S  # noqa: E402
-from custom_components.music_mood.music_mood_core.delay import DelayLine  # noqa: E402
+from custom_components.music_mood.music_mood_core.delay import (  # noqa: E402
+    DelayLine,
+    DelayPlan,
+    Lateness,
+)
 from custom_components.music_mood.music_mood_core.model import MoodModel  # noqa: E402
 from custom_components.music_mood.music_mood_core.pcm_source import PcmSource  # noqa: E402
 from custom_components.music_mood.music_mood_core.raw_pcm_source import (  # noqa: E402
@@ -49,28 +55,38 @@ class HeldReleases:
     """The coordinator's held readings on this script's event loop (whose clock is monotonic)."""
 
     def __init__(
-        self, delay_s: float, hop_s: float, heard_in_s: Callable[[int], float] | None = None
+        self, hop_s: float, heard_in_s: Callable[[int], float | None] | None = None
     ) -> None:
-        self._line: DelayLine[tuple[MoodReading, float]] = DelayLine(
-            max(0.0, delay_s), hop_s, lead_s=MAX_HEARD_AHEAD_S
-        )
+        self._hop_s = hop_s
         self._heard_in_s = heard_in_s
+        self._line: DelayLine[tuple[MoodReading, float]] | None = None
+        # The stream loop's plan for its source (set by analyser_loop).
+        self.plan: Callable[[], DelayPlan] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self.releases: list[Release] = []
 
+    @property
+    def lateness(self) -> Lateness:
+        return Lateness() if self._line is None else self._line.lateness
+
     def on_reading(self, reading: MoodReading) -> None:
         now = time.monotonic()
-        heard_in_s = 0.0 if self._heard_in_s is None else self._heard_in_s(reading.end_sample)
-        audio_at = now + min(heard_in_s, MAX_HEARD_AHEAD_S) if heard_in_s > 0 else None
+        if self._line is None:
+            assert self.plan is not None, "analyser_loop sets the plan"
+            self._line = DelayLine.for_plan(self.plan(), self._hop_s, lead_s=MAX_HEARD_AHEAD_S)
+        heard_in_s = None if self._heard_in_s is None else self._heard_in_s(reading.end_sample)
+        audio_at = None if heard_in_s is None else now + min(heard_in_s, MAX_HEARD_AHEAD_S)
         self._record(self._line.push((reading, now), now, audio_at=audio_at), now)
 
     def _release_due(self) -> None:
         self._timer = None
         now = time.monotonic()
+        assert self._line is not None
         self._record(self._line.pop_due(now), now)
 
     def _record(self, due: list[tuple[MoodReading, float]], now: float) -> None:
         self.releases += [Release(reading, made_at, now) for reading, made_at in due]
+        assert self._line is not None
         wait_s = self._line.next_due_in(now)
         if self._timer is not None:
             self._timer.cancel()
@@ -102,8 +118,9 @@ def analyser_loop(
     model: MoodModel,
     releases: HeldReleases,
 ) -> StreamLoop:
-    """The stream loop with the options' defaults, except smoothing (off: raw readings)."""
-    return StreamLoop(
+    """The stream loop with the options' defaults, except smoothing (off: raw readings); its delay
+    plan is the one ``releases`` follows."""
+    loop = StreamLoop(
         name="lag",
         source_name=source_name,
         settings=StreamSettings(
@@ -117,6 +134,8 @@ def analyser_loop(
         on_reading=releases.on_reading,
         on_status=lambda: None,
     )  # fmt: skip
+    releases.plan = lambda: loop.delay_plan
+    return loop
 
 
 class RecordingByteSource:

@@ -22,13 +22,16 @@ music only:
   ESPHome microphone component does). Against the moment the sender sent the sample.
 - sendspin: aiosendspin's server (tests/integration/sendspin_server.py) streaming to the Sendspin
   player Music Mood uses. Against the chunk's play time (the server's stamp, through the player's
-  clock sync). Readings are ready before that; how far is printed (what a negative delay could use).
+  clock sync). Readings are ready before that; how far is printed (how much a negative delay can
+  advance them), and how many came too late for the advance.
 - http: a server pacing a WAV file in real time (tests/integration/stream_server.py), read by ffmpeg
   as an http source (a Music Assistant group stream is one). Against the moment the server sent
   the sample: Music Assistant's own lead over its speakers cannot be measured without it.
 
-A live source (FIFO, UDP, a Sendspin stream to the stream loop) cannot be read before its audio
-arrives: a negative delay is clamped there and its unreachable part reported.
+A live source without play times (FIFO, UDP) cannot be read before its audio arrives: a negative
+delay is clamped there and its unreachable part reported. A Sendspin stream knows when each sample
+plays: a negative delay releases each reading that long before its play time (or when it is made,
+if that is later).
 """
 
 from __future__ import annotations
@@ -134,8 +137,8 @@ class Run:
         first = music_start + self.model.info.excerpt_stream().excerpt_samples
         return first, music_start + self.seconds * self.sample_rate
 
-    def releases(self, heard_in_s: Callable[[int], float] | None = None) -> HeldReleases:
-        return HeldReleases(self.delay_s, self.model.info.hop_s, heard_in_s)
+    def releases(self, heard_in_s: Callable[[int], float | None] | None = None) -> HeldReleases:
+        return HeldReleases(self.model.info.hop_s, heard_in_s)
 
     def loop(
         self, name: str, resolve: Callable[[], Awaitable[PcmSource]], releases: HeldReleases
@@ -380,7 +383,8 @@ async def measure_sendspin(run: Run) -> Measured:
         "before play time"
     )
     if run.delay_s < 0:
-        note += "; negative delay not applied (released at play time)"
+        late = releases.lateness
+        note += f"; {late.late_readings} of {len(releases.releases)} readings too late to advance"
     return Measured(lags, note)
 
 
@@ -440,7 +444,7 @@ ROUTES = {
     "udp": Route(measure_udp, "time the sender sent the excerpt's last sample",
                  (0.0, 1.0, 2.5, -1.0)),
     "sendspin": Route(measure_sendspin, "play time of the excerpt's last sample (server stamp)",
-                      (0.0, 1.0, -1.0)),
+                      (0.0, 1.0, -0.5, -1.0)),
     "http": Route(measure_http, "time the paced server sent the excerpt's last sample",
                   (0.0, 1.0)),
 }  # fmt: skip
