@@ -24,7 +24,8 @@ sign/value loss, 5 seeds) on them in minutes. Ideas:
 - ``temporal``: statistics of the frames' order that the graph could compute from the same inputs
   (training/excerpt_dynamics.py), added to the excerpt's statistics: ``dynamics``, each feature's
   mean absolute frame-to-frame change; ``pulse``, the largest normalised autocorrelation at lags of
-  0.25-1 s and its value at 0.25, 0.5, 0.75 and 1 s, of the frame level, energy and spectral flux.
+  0.25-1 s and its value at 0.25, 0.5, 0.75 and 1 s, of the frame level, energy and spectral flux;
+  ``pulse_clarity``, only the largest value per envelope.
 
 Figures are those of the default run's selection rule (quality.selection_score on per-item means of
 every validation hop). The real candidates come from `music-mood-train default`; this is where
@@ -84,6 +85,8 @@ IDEAS: dict[str, Idea] = {
     "wide_dynamics": Idea(hidden=(128, 64), temporal=("dynamics",)),
     "wide_pulse": Idea(hidden=(128, 64), temporal=("pulse",)),
     "wide_dynamics_pulse": Idea(hidden=(128, 64), temporal=("dynamics", "pulse")),
+    "wide_pulse_clarity": Idea(hidden=(128, 64), temporal=("pulse_clarity",)),
+    "wide_dynamics_pulse_clarity": Idea(hidden=(128, 64), temporal=("dynamics", "pulse_clarity")),
 }
 
 
@@ -106,9 +109,14 @@ class ItemStats:
 
 def temporal_statistics(features: Any, levels: Any) -> dict[str, Any]:
     """Statistics of the frames' order per hop excerpt, for the ``temporal`` ideas."""
-    from training.excerpt_dynamics import excerpt_pulse, frame_change
+    from training.excerpt_dynamics import PULSE_FIXED_LAGS, excerpt_pulse, frame_change
 
-    return {"dynamics": frame_change(features), "pulse": excerpt_pulse(features, levels)}
+    pulse = excerpt_pulse(features, levels)
+    return {
+        "dynamics": frame_change(features),
+        "pulse": pulse,
+        "pulse_clarity": pulse[:, :: 1 + len(PULSE_FIXED_LAGS)],  # the largest value per envelope
+    }
 
 
 def item_statistics(run: Path, data: Path | None) -> list[ItemStats]:

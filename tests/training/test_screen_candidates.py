@@ -89,6 +89,8 @@ def test_temporal_ideas_add_their_statistics_after_the_excerpt_s(screen: ModuleT
     item = replace(_item(screen, 0, "train", rng), temporal=temporal)
     assert temporal["dynamics"].shape == (HOPS, 68)
     assert temporal["pulse"].shape == (HOPS, 15)  # 3 envelopes x (clarity + 4 fixed lags)
+    # Clarity only: the first column of each envelope's five.
+    np.testing.assert_array_equal(temporal["pulse_clarity"], temporal["pulse"][:, [0, 5, 10]])
     both = screen.idea_inputs(item, screen.IDEAS["wide_dynamics_pulse"])
     np.testing.assert_array_equal(
         both, np.concatenate([item.stats, temporal["dynamics"], temporal["pulse"]], axis=1)
