@@ -44,6 +44,7 @@ from custom_components.music_mood.const import (
     ENTRY_KIND_ANALYSER,
     SOURCE_TYPE_SENDSPIN,
 )
+from custom_components.music_mood.coordinator import AnalyserCoordinator
 from custom_components.music_mood.music_mood_core.features import ExcerptStream
 from custom_components.music_mood.music_mood_core.model import (
     DEFAULT_MODEL_ID,
@@ -332,6 +333,26 @@ def _sendspin_entry(port: int, **options: float) -> MockConfigEntry:
     )
 
 
+ANALYSER_STATUS = "sensor.living_room_analyser_status"
+
+
+async def _joined_analyser(
+    hass: HomeAssistant, port: int, server: SendspinServerProcess, **options: float
+) -> tuple[MockConfigEntry, AnalyserCoordinator, SendspinPlayer]:
+    """A Sendspin analyser set up, joined to the server as a player and waiting for media."""
+    entry = _sendspin_entry(port, **options)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await wait_for(
+        lambda: hass.states.get(ANALYSER_STATUS).state == "waiting_for_media", what="waiting"
+    )
+    assert server.line() == f"client music-mood-{entry.entry_id}"  # Music Assistant's player id
+    coordinator = entry.runtime_data.coordinator
+    player = coordinator.source.sendspin
+    assert player is not None
+    return entry, coordinator, player
+
+
 async def test_analyser_on_a_sendspin_player_publishes_each_reading_when_it_is_heard(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -340,16 +361,8 @@ async def test_analyser_on_a_sendspin_player_publishes_each_reading_when_it_is_h
     model: MoodModel,
 ) -> None:
     port, server = sendspin_server
-    entry = _sendspin_entry(port)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    status = "sensor.living_room_analyser_status"
-    await wait_for(lambda: hass.states.get(status).state == "waiting_for_media", what="waiting")
-    assert server.line() == f"client music-mood-{entry.entry_id}"  # Music Assistant's player id
-
-    coordinator = entry.runtime_data.coordinator
-    player = coordinator.source.sendspin
-    assert player is not None
+    entry, coordinator, player = await _joined_analyser(hass, port, server)
+    status = ANALYSER_STATUS
     loop = asyncio.get_running_loop()
     # (end sample, raw valence, raw arousal, when published, when its last sample is heard)
     published: list[tuple[int, float, float, float, float]] = []
@@ -409,16 +422,10 @@ async def test_a_negative_delay_publishes_sendspin_readings_before_their_audio_i
     """Delay -0.5 s: each reading is released 0.5 s before its play time, or when it is made if
     that is later; never before it is made, never earlier than the advance, always in order."""
     port, server = sendspin_server
-    entry = _sendspin_entry(port, **{CONF_DELAY_S: -ADVANCE_S})
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    status = "sensor.living_room_analyser_status"
-    await wait_for(lambda: hass.states.get(status).state == "waiting_for_media", what="waiting")
-    assert server.line() == f"client music-mood-{entry.entry_id}"
-
-    coordinator = entry.runtime_data.coordinator
-    player = coordinator.source.sendspin
-    assert player is not None
+    entry, coordinator, player = await _joined_analyser(
+        hass, port, server, **{CONF_DELAY_S: -ADVANCE_S}
+    )
+    status = ANALYSER_STATUS
     loop = asyncio.get_running_loop()
     made_at: dict[int, float] = {}  # end sample -> when the stream loop made the reading
     # (end sample, when made, when published, when its last sample is heard), loop seconds
