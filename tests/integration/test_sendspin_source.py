@@ -17,6 +17,7 @@ import sys
 import time
 import wave
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -353,6 +354,37 @@ async def _joined_analyser(
     return entry, coordinator, player
 
 
+@dataclass(frozen=True)
+class Published:
+    """A reading as the coordinator published it, on the event loop's clock."""
+
+    reading: MoodReading
+    at: float  # when it was published
+    heard: float  # when the last sample it describes plays
+
+
+def _record_published(
+    coordinator: AnalyserCoordinator, player: SendspinPlayer
+) -> tuple[list[Published], Callable[[], None]]:
+    """Every new reading the coordinator publishes, with its play time; and the unsubscribe."""
+    loop = asyncio.get_running_loop()
+    published: list[Published] = []
+
+    def record() -> None:
+        reading = coordinator.data
+        if reading is None or (
+            published and published[-1].reading.end_sample == reading.end_sample
+        ):
+            return
+        stream = player.stream
+        assert stream is not None
+        heard = stream.play_time_s(reading.end_sample - 1)
+        assert heard is not None
+        published.append(Published(reading, loop.time(), heard + 1 / SAMPLE_RATE))
+
+    return published, coordinator.async_add_listener(record)
+
+
 async def test_analyser_on_a_sendspin_player_publishes_each_reading_when_it_is_heard(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -363,24 +395,7 @@ async def test_analyser_on_a_sendspin_player_publishes_each_reading_when_it_is_h
     port, server = sendspin_server
     entry, coordinator, player = await _joined_analyser(hass, port, server)
     status = ANALYSER_STATUS
-    loop = asyncio.get_running_loop()
-    # (end sample, raw valence, raw arousal, when published, when its last sample is heard)
-    published: list[tuple[int, float, float, float, float]] = []
-
-    def record() -> None:
-        reading = coordinator.data
-        if reading is None or (published and published[-1][0] == reading.end_sample):
-            return
-        stream = player.stream
-        assert stream is not None
-        heard = stream.play_time_s(reading.end_sample - 1)
-        assert heard is not None
-        heard += 1 / SAMPLE_RATE
-        published.append(
-            (reading.end_sample, reading.raw_valence, reading.raw_arousal, loop.time(), heard)
-        )
-
-    unsubscribe = coordinator.async_add_listener(record)
+    published, unsubscribe = _record_published(coordinator, player)
     server.play()
     await wait_for(lambda: len(published) >= 12, timeout_s=30.0, what="twelve readings")
     unsubscribe()
@@ -396,12 +411,12 @@ async def test_analyser_on_a_sendspin_player_publishes_each_reading_when_it_is_h
     # The readings are the model's on the file's samples (the same PCM offline).
     offline = timeline(_wav_samples(music_wav), model)
     by_end = {int(end): i for i, end in enumerate(offline.end_samples)}
-    for end_sample, valence, arousal, _, _ in published:
-        i = by_end[end_sample]
-        assert abs(valence - float(offline.valence[i])) <= 1e-5
-        assert abs(arousal - float(offline.arousal[i])) <= 1e-5
+    for item in published:
+        i = by_end[item.reading.end_sample]
+        assert abs(item.reading.raw_valence - float(offline.valence[i])) <= 1e-5
+        assert abs(item.reading.raw_arousal - float(offline.arousal[i])) <= 1e-5
     # Each reading is published once its audio is heard, not when it arrived (a second ahead).
-    lateness_ms = np.array([(at - heard) * 1e3 for *_, at, heard in published])
+    lateness_ms = np.array([(item.at - item.heard) * 1e3 for item in published])
     print(
         f"\nSendspin analyser: {lateness_ms.size} readings published {lateness_ms.mean():.1f} ms "
         f"(min {lateness_ms.min():.1f}, max {lateness_ms.max():.1f}) after their audio is heard"
@@ -428,28 +443,14 @@ async def test_a_negative_delay_publishes_sendspin_readings_before_their_audio_i
     status = ANALYSER_STATUS
     loop = asyncio.get_running_loop()
     made_at: dict[int, float] = {}  # end sample -> when the stream loop made the reading
-    # (end sample, when made, when published, when its last sample is heard), loop seconds
-    published: list[tuple[int, float, float, float]] = []
     hand_over = coordinator.stream._on_reading
 
     def note_made(reading: MoodReading) -> None:
         made_at[reading.end_sample] = loop.time()
         hand_over(reading)
 
-    def record() -> None:
-        reading = coordinator.data
-        if reading is None or (published and published[-1][0] == reading.end_sample):
-            return
-        stream = player.stream
-        assert stream is not None
-        heard = stream.play_time_s(reading.end_sample - 1)
-        assert heard is not None
-        published.append(
-            (reading.end_sample, made_at[reading.end_sample], loop.time(), heard + 1 / SAMPLE_RATE)
-        )
-
     coordinator.stream._on_reading = note_made
-    unsubscribe = coordinator.async_add_listener(record)
+    published, unsubscribe = _record_published(coordinator, player)
     server.play()
     await wait_for(lambda: len(published) >= 12, timeout_s=30.0, what="twelve readings")
     unsubscribe()
@@ -459,20 +460,24 @@ async def test_a_negative_delay_publishes_sendspin_readings_before_their_audio_i
     assert await hass.config_entries.async_unload(entry.entry_id)
 
     assert (delay["hold_s"], delay["advance_s"], delay["unreachable_s"]) == (0.0, ADVANCE_S, 0.0)
-    ends = [end for end, *_ in published]
+    ends = [item.reading.end_sample for item in published]
     assert ends == sorted(ends)
-    in_time = [(made, at, heard) for _, made, at, heard in published if made <= heard - ADVANCE_S]
-    for _, made, at, heard in published:
-        assert at >= made  # never before it exists
-        assert at >= heard - ADVANCE_S - TIMER_TOLERANCE_S  # never earlier than the advance
+    made = [made_at[end] for end in ends]
+    in_time = [
+        item for item, at in zip(published, made, strict=True) if at <= item.heard - ADVANCE_S
+    ]
+    for item, made_then in zip(published, made, strict=True):
+        assert item.at >= made_then  # never before it exists
+        # Never earlier than the advance.
+        assert item.at >= item.heard - ADVANCE_S - TIMER_TOLERANCE_S
     # The server sends audio about a second before it plays, so most readings are made in time
     # for the whole advance; those are published well before their audio is heard.
     assert len(in_time) >= len(published) - 2
-    for _, at, heard in in_time:
-        assert at <= heard - 0.3
+    for item in in_time:
+        assert item.at <= item.heard - 0.3
     # What came too late is counted where an administrator looks, not hidden.
     assert delay["late_readings"] <= len(published) - len(in_time) + 1
-    earliness_ms = np.array([(heard - at) * 1e3 for _, _, at, heard in published])
+    earliness_ms = np.array([(item.heard - item.at) * 1e3 for item in published])
     print(
         f"\nSendspin analyser at delay -{ADVANCE_S} s: {earliness_ms.size} readings published "
         f"{earliness_ms.mean():.1f} ms (min {earliness_ms.min():.1f}, max "
