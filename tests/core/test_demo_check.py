@@ -6,31 +6,20 @@ Assistant 2025.4.4); the database has the recorder's own table and column names.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sqlite3
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.file_modules import load_file_module
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"demo_{name}", REPO_ROOT / "demo" / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-check = _load("check")
-seed = _load("seed")
+check = load_file_module("demo/check.py", "demo_check")
+seed = load_file_module("demo/seed.py", "demo_seed")
 
 VENV_SITE = "music_mood-demo-venv/lib/python3.13/site-packages"
 TIME = "2026-12-02 20:10:01.500"

@@ -7,29 +7,17 @@ gives for the delay option.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
+from tests.file_modules import load_file_module
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load() -> ModuleType:
-    path = REPO_ROOT / "scripts" / "lag_figures.py"
-    spec = importlib.util.spec_from_file_location("lag_figures", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-lag_figures = _load()
+lag_figures = load_file_module("scripts/lag_figures.py", "lag_figures")
 
 
 @pytest.mark.parametrize(("sample_rate", "channels"), [(16000, 1), (48000, 2)])

@@ -7,7 +7,6 @@ Either way the start page must be the Music Mood dashboard, not a generated over
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +16,13 @@ from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
+from tests.file_modules import load_file_module
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _seed_module() -> Any:
-    spec = importlib.util.spec_from_file_location("demo_seed", REPO_ROOT / "demo" / "seed.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file_module("demo/seed.py", "demo_seed")
 
 
 async def test_the_seeded_dashboard_is_the_start_page(

@@ -3,30 +3,21 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import replace
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "screen_candidates.py"
+from tests.file_modules import load_file_module
+
 HOPS, WIDTH = 30, 138
 
 
 @pytest.fixture(scope="module")
 def screen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("screen_candidates", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # Registered first: its dataclasses look their module up while the file runs.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_file_module("scripts/screen_candidates.py", "screen_candidates")
 
 
 def _item(screen: ModuleType, index: int, side: str, rng: np.random.Generator) -> Any:
