@@ -14,14 +14,20 @@ Groups (the glue is everything in custom_components/music_mood outside the pure 
   core          music_mood_core/             reported (its parity tests are its gate)
 A file no test imported counts with every statement missed, so a forgotten module lowers the
 figure instead of vanishing from it. Exit status 1 when a floor is not met.
+
+The floors hold where the data root is present (CI has it): without it, the tests that need real
+music skip and the code only they reach counts as missed, so the table is printed and the run
+says the floors were not gated, and why, instead of failing on code that was never asked to run.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
+from types import ModuleType
 
 import coverage
 
@@ -86,6 +92,18 @@ def print_group(title: str, files: list[FileCoverage], floor: str) -> None:
         print(row(total(files), show_missing=False))
 
 
+def data_root_module() -> ModuleType:
+    """training/datasets/root.py (standard library only), the one place the data root is defined."""
+    spec = importlib.util.spec_from_file_location(
+        "music_mood_data_root", Path("training/datasets/root.py")
+    )
+    if spec is None or spec.loader is None:
+        raise ImportError("training/datasets/root.py is missing")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(combined: str, runs: list[str]) -> int:
     # A suite that crashed before pytest-cov saved leaves no file; the other runs still count.
     for run in runs:
@@ -123,11 +141,17 @@ def main(combined: str, runs: list[str]) -> int:
     glue_percent = total(glue).percent
     if glue_percent < GLUE_FLOOR_PCT:
         failures.append(f"glue {glue_percent:.1f} % < {GLUE_FLOOR_PCT:.0f} %")
+    data_root = data_root_module().data_root_candidate()
+    gated = data_root.is_dir()
     for failure in failures:
-        print(f"  BELOW FLOOR: {failure}")
-    verdict = "floors met" if not failures else f"{len(failures)} floor(s) not met"
+        print(f"  {'BELOW FLOOR' if gated else 'below floor, not gated'}: {failure}")
+    if not gated:
+        print(f"  floors not gated: no data root at {data_root}, so the tests that need it skipped")
+        verdict = "reported, not gated (no data root)"
+    else:
+        verdict = "floors met" if not failures else f"{len(failures)} floor(s) not met"
     print(f"coverage: glue {glue_percent:.1f} %, core {total(core).percent:.1f} %, {verdict}")
-    return 1 if failures else 0
+    return 1 if failures and gated else 0
 
 
 if __name__ == "__main__":
