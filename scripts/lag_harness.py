@@ -1,7 +1,7 @@
 """The analyser as Home Assistant runs it, without Home Assistant, for scripts/measure_lag.py.
 
 A route's source goes through the real stream loop with the bundled model, and each reading through
-the delay line the way the coordinator's held readings pass it on, by the stream loop's delay plan:
+the coordinator's own held readings (HeldReadings), by the stream loop's delay plan:
 a positive delay holds it that long after the moment its audio is heard (for a source that knows
 play times, a Sendspin player) or after it was made; a negative one advances it against a known
 play time (not before it was made). What a reading's release time is compared with is each route's
@@ -24,12 +24,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from custom_components.music_mood.held_readings import MAX_HEARD_AHEAD_S  # noqa: E402
-from custom_components.music_mood.music_mood_core.delay import (  # noqa: E402
-    DelayLine,
-    DelayPlan,
-    Lateness,
-)
+from homeassistant.core import HomeAssistant  # noqa: E402
+
+from custom_components.music_mood.held_readings import HeldReadings  # noqa: E402
+from custom_components.music_mood.music_mood_core.delay import DelayPlan, Lateness  # noqa: E402
 from custom_components.music_mood.music_mood_core.model import MoodModel  # noqa: E402
 from custom_components.music_mood.music_mood_core.pcm_source import PcmSource  # noqa: E402
 from custom_components.music_mood.music_mood_core.raw_pcm_source import (  # noqa: E402
@@ -52,47 +50,44 @@ class Release:
 
 
 class HeldReleases:
-    """The coordinator's held readings on this script's event loop (whose clock is monotonic)."""
+    """The coordinator's held readings (the integration's own HeldReadings, on a Home Assistant
+    core that is never started: it only needs the loop's clock and timers), noting when each
+    reading was made and when entities would see it."""
 
     def __init__(
-        self, hop_s: float, heard_in_s: Callable[[int], float | None] | None = None
+        self,
+        folder: Path,
+        hop_s: float,
+        heard_in_s: Callable[[int], float | None] | None = None,
     ) -> None:
-        self._hop_s = hop_s
+        self._hass = HomeAssistant(str(folder))
         self._heard_in_s = heard_in_s
-        self._line: DelayLine[tuple[MoodReading, float]] | None = None
         # The stream loop's plan for its source (set by analyser_loop).
         self.plan: Callable[[], DelayPlan] | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._held = HeldReadings(self._hass, self._current_plan, lambda: hop_s, self._released)
+        self._made_at: dict[int, float] = {}
         self.releases: list[Release] = []
 
     @property
     def lateness(self) -> Lateness:
-        return Lateness() if self._line is None else self._line.lateness
+        return self._held.lateness
+
+    def _current_plan(self) -> DelayPlan:
+        assert self.plan is not None, "analyser_loop sets the plan"
+        return self.plan()
 
     def on_reading(self, reading: MoodReading) -> None:
-        now = time.monotonic()
-        if self._line is None:
-            assert self.plan is not None, "analyser_loop sets the plan"
-            self._line = DelayLine.for_plan(self.plan(), self._hop_s, lead_s=MAX_HEARD_AHEAD_S)
+        self._made_at[reading.end_sample] = time.monotonic()
         heard_in_s = None if self._heard_in_s is None else self._heard_in_s(reading.end_sample)
-        audio_at = None if heard_in_s is None else now + min(heard_in_s, MAX_HEARD_AHEAD_S)
-        self._record(self._line.push((reading, now), now, audio_at=audio_at), now)
+        self._held.push(reading, heard_in_s)
 
-    def _release_due(self) -> None:
-        self._timer = None
-        now = time.monotonic()
-        assert self._line is not None
-        self._record(self._line.pop_due(now), now)
+    def _released(self, reading: MoodReading) -> None:
+        made_at = self._made_at.pop(reading.end_sample)
+        self.releases.append(Release(reading, made_at, time.monotonic()))
 
-    def _record(self, due: list[tuple[MoodReading, float]], now: float) -> None:
-        self.releases += [Release(reading, made_at, now) for reading, made_at in due]
-        assert self._line is not None
-        wait_s = self._line.next_due_in(now)
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if wait_s is not None:
-            self._timer = asyncio.get_running_loop().call_later(wait_s, self._release_due)
+    async def async_close(self) -> None:
+        self._held.cancel()
+        await self._hass.async_stop(force=True)
 
 
 class FixedModel:

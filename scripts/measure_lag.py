@@ -138,7 +138,7 @@ class Run:
         return first, music_start + self.seconds * self.sample_rate
 
     def releases(self, heard_in_s: Callable[[int], float | None] | None = None) -> HeldReleases:
-        return HeldReleases(self.model.info.hop_s, heard_in_s)
+        return HeldReleases(self.folder, self.model.info.hop_s, heard_in_s)
 
     def loop(
         self, name: str, resolve: Callable[[], Awaitable[PcmSource]], releases: HeldReleases
@@ -188,6 +188,7 @@ async def analyse_raw_pcm(
         await asyncio.sleep(RELEASE_TAIL_S)
     finally:
         await stream.async_stop()
+        await releases.async_close()
         source.close()
     onset_frame = first_nonzero_frame(bytes(byte_source.delivered), pcm_format.frame_bytes)
     # Sample counts start again with each stream: one stream, or the onset does not map.
@@ -367,6 +368,7 @@ async def measure_sendspin(run: Run) -> Measured:
                 await asyncio.sleep(RELEASE_TAIL_S)
             finally:
                 await stream.async_stop()
+                await releases.async_close()
                 await player.async_stop()
 
             def heard(end: int) -> float | None:
@@ -416,6 +418,7 @@ async def measure_http(run: Run) -> Measured:
             await asyncio.sleep(SILENCE_S + run.seconds + RELEASE_TAIL_S)
         finally:
             await stream.async_stop()
+            await releases.async_close()
     finally:
         stop(server)
     chunk_frames = int(chunk_bytes) // (2 * SERVED_CHANNELS)
