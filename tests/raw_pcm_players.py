@@ -1,10 +1,9 @@
-"""What the raw-PCM tests play and how they stop what they start: generated music, a FIFO writer,
-a free port and a process stopped the way a service manager stops it."""
+"""What the raw-PCM tests play and how they stop what they start: generated music, a FIFO writer
+and a process stopped the way a service manager stops it."""
 
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -36,12 +35,6 @@ def write_into(fifo: Path, data: bytes) -> threading.Thread:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:

@@ -33,7 +33,8 @@ from music_mood_core.raw_pcm_fifo import FifoPcmReader
 from music_mood_core.raw_pcm_format import parse_format
 from numpy.typing import NDArray
 
-from tests.raw_pcm_players import free_tcp_port, stop_process
+from tests.integration.processes import free_port
+from tests.raw_pcm_players import stop_process
 
 pytestmark = pytest.mark.skipif(
     shutil.which("snapserver") is None or shutil.which("snapclient") is None,
@@ -101,7 +102,7 @@ class Snapcast:
 
 @pytest.fixture
 def snapcast(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Snapcast]:
-    stream_port = free_tcp_port()
+    stream_port = free_port()
     feed = tmp_path / "snapserver.fifo"
     output = tmp_path / "snapclient.fifo"
     os.mkfifo(output)
@@ -109,7 +110,7 @@ def snapcast(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Snapcas
     server = subprocess.Popen(
         ["snapserver", "-c", str(tmp_path / "snapserver.conf"),
          f"--server.datadir={tmp_path}", "--http.enabled=false",
-         f"--tcp.port={free_tcp_port()}", "--tcp.bind_to_address=127.0.0.1",
+         f"--tcp.port={free_port()}", "--tcp.bind_to_address=127.0.0.1",
          f"--stream.port={stream_port}", "--stream.bind_to_address=127.0.0.1",
          "--stream.codec=pcm", f"--stream.source=pipe://{feed}?name=default&mode=create",
          "--logging.sink=null"],

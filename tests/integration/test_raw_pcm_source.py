@@ -50,7 +50,7 @@ from custom_components.music_mood.music_mood_core.model import load_model
 from custom_components.music_mood.music_mood_core.raw_pcm_format import parse_format
 from custom_components.music_mood.music_mood_core.stream_loop import MoodReading
 from custom_components.music_mood.music_mood_core.timeline import Timeline, timeline
-from tests.raw_pcm_players import chords_s16le, free_tcp_port, stop_process, write_into
+from tests.raw_pcm_players import chords_s16le, stop_process, write_into
 
 from .assets import FIXTURE_MODELS, TEST_MODEL, TEST_MODEL_ID
 from .flows import analyser_source_step
@@ -456,7 +456,7 @@ def snapcast(audio_dir: Path, tmp_path: Path, socket_enabled: None) -> Iterator[
     feed, output = tmp_path / "snapserver.fifo", audio_dir / "snapclient.fifo"
     os.mkfifo(output)
     (tmp_path / "snapserver.conf").write_text("")
-    stream_port = free_tcp_port()
+    stream_port = free_port()
     quiet = {
         "stdin": subprocess.DEVNULL,
         "stdout": subprocess.DEVNULL,
@@ -464,7 +464,7 @@ def snapcast(audio_dir: Path, tmp_path: Path, socket_enabled: None) -> Iterator[
     }
     server = subprocess.Popen(
         ["snapserver", "-c", str(tmp_path / "snapserver.conf"), f"--server.datadir={tmp_path}",
-         "--http.enabled=false", f"--tcp.port={free_tcp_port()}",
+         "--http.enabled=false", f"--tcp.port={free_port()}",
          "--tcp.bind_to_address=127.0.0.1", f"--stream.port={stream_port}",
          "--stream.bind_to_address=127.0.0.1", "--stream.codec=pcm",
          f"--stream.source=pipe://{feed}?name=default&mode=create", "--logging.sink=null"],
