@@ -25,7 +25,10 @@ sign/value loss, 5 seeds) on them in minutes. Ideas:
   (training/excerpt_dynamics.py), added to the excerpt's statistics: ``dynamics``, each feature's
   mean absolute frame-to-frame change; ``pulse``, the largest normalised autocorrelation at lags of
   0.25-1 s and its value at 0.25, 0.5, 0.75 and 1 s, of the frame level, energy and spectral flux;
-  ``pulse_clarity``, only the largest value per envelope.
+  ``pulse_clarity``, only the largest value per envelope. ``mode``: how well the excerpt's mean
+  chroma fits the best major and the best minor key (training/excerpt_tonality.py), from the
+  reference extractor's chroma; ``audio_mode``, the same from a chroma of the file's own audio
+  (decoded again; a new model input if it were shipped).
 
 Figures are those of the default run's selection rule (quality.selection_score on per-item means of
 every validation hop). The real candidates come from `music-mood-train default`; this is where
@@ -87,6 +90,10 @@ IDEAS: dict[str, Idea] = {
     "wide_dynamics_pulse": Idea(hidden=(128, 64), temporal=("dynamics", "pulse")),
     "wide_pulse_clarity": Idea(hidden=(128, 64), temporal=("pulse_clarity",)),
     "wide_dynamics_pulse_clarity": Idea(hidden=(128, 64), temporal=("dynamics", "pulse_clarity")),
+    "wide_mode": Idea(hidden=(128, 64), temporal=("mode",)),
+    "wide_dynamics_mode": Idea(hidden=(128, 64), temporal=("dynamics", "mode")),
+    "wide_audio_mode": Idea(hidden=(128, 64), temporal=("audio_mode",)),
+    "wide_dynamics_audio_mode": Idea(hidden=(128, 64), temporal=("dynamics", "audio_mode")),
 }
 
 
@@ -110,20 +117,26 @@ class ItemStats:
 def temporal_statistics(features: Any, levels: Any) -> dict[str, Any]:
     """Statistics of the frames' order per hop excerpt, for the ``temporal`` ideas."""
     from training.excerpt_dynamics import PULSE_FIXED_LAGS, excerpt_pulse, frame_change
+    from training.excerpt_tonality import mode_statistics, reference_chroma
 
     pulse = excerpt_pulse(features, levels)
     return {
+        "mode": mode_statistics(reference_chroma(features)),
         "dynamics": frame_change(features),
         "pulse": pulse,
         "pulse_clarity": pulse[:, :: 1 + len(PULSE_FIXED_LAGS)],  # the largest value per envelope
     }
 
 
-def item_statistics(run: Path, data: Path | None) -> list[ItemStats]:
+def item_statistics(run: Path, data: Path | None, *, audio_mode: bool) -> list[ItemStats]:
+    """Statistics of every split item; ``audio_mode`` also decodes each file for its own chroma."""
     from training.clip_floor import clip_inputs
+    from training.config import SAMPLE_RATE
     from training.datasets import SET_NAMES, data_root, default_cache_dir, load_set, read_split
     from training.default_command import default_excerpt_cache
     from training.excerpt_cache import cached_excerpts
+    from training.excerpt_tonality import audio_chroma, mode_statistics
+    from training.features import decode_audio
 
     out = []
     for name in SET_NAMES:
@@ -141,6 +154,11 @@ def item_statistics(run: Path, data: Path | None) -> list[ItemStats]:
             spread = np.abs(features - mean[:, None]).mean(axis=1)
             level_spread = np.abs(levels - levels.mean(axis=1, keepdims=True)).mean(axis=1)
             change = np.abs(np.diff(levels, axis=1)).mean(axis=1)
+            temporal = temporal_statistics(features, levels)
+            if audio_mode:
+                samples = decode_audio(item.audio, SAMPLE_RATE)
+                chroma = audio_chroma(samples, SAMPLE_RATE, excerpts.times_s)
+                temporal["audio_mode"] = mode_statistics(chroma)
             out.append(
                 ItemStats(
                     name,
@@ -153,7 +171,7 @@ def item_statistics(run: Path, data: Path | None) -> list[ItemStats]:
                     item.targets,
                     np.concatenate([mean, spread, level_spread[:, None], change[:, None]], axis=1),
                     clip_inputs(excerpts.features, excerpts.levels),
-                    temporal_statistics(features, levels),
+                    temporal,
                 )
             )
     return out
@@ -379,9 +397,11 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
-    items = item_statistics(args.run, args.data)
+    names = args.ideas.split(",")
+    audio_mode = any("audio_mode" in IDEAS[name].temporal for name in names)
+    items = item_statistics(args.run, args.data, audio_mode=audio_mode)
     results = {}
-    for name in args.ideas.split(","):
+    for name in names:
         started = time.perf_counter()
         results[name] = fit_and_score(items, IDEAS[name], args.members, args.epochs)
         f = results[name]["figures"]
