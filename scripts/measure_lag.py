@@ -71,9 +71,7 @@ from lag_harness import (
     HeldReleases,
     RecordingByteSource,
     analyser_loop,
-    free_port,
     start,
-    stop,
 )
 
 from custom_components.music_mood.audio_source import HTTP_INPUT_OPTIONS, FfmpegInput
@@ -98,6 +96,8 @@ from custom_components.music_mood.music_mood_core.raw_pcm_udp import UdpPcmRecei
 from custom_components.music_mood.music_mood_core.sendspin_wire import parse_server_url
 from custom_components.music_mood.music_mood_core.stream_loop import StreamLoop
 from custom_components.music_mood.sendspin_player import SendspinPlayer
+from tests.integration.processes import free_port
+from tests.raw_pcm_players import stop_process
 
 SILENCE_S = 3.0
 # Time for the last readings to be released after the audio ends (the longest hold, 2.5 s, + a hop).
@@ -260,7 +260,7 @@ async def measure_snapcast(run: Run) -> Measured:
     finally:
         speaker.stop.set()
         for process in reversed(processes):
-            stop(process)
+            stop_process(process)
     onset_at = speaker.onset_at
     if onset_at is None:
         raise RuntimeError("the speaker heard no music")
@@ -379,7 +379,7 @@ async def measure_sendspin(run: Run) -> Measured:
             made = [(r.reading.end_sample, r.made_at) for r in releases.releases]
             ahead = [-lag for lag in music_lags(made, run.music_ends(silence), heard)]
     finally:
-        stop(server)
+        stop_process(server)
     note = (
         f"readings made {statistics.median(ahead) * 1000:.0f} ms (min {min(ahead) * 1000:.0f}) "
         "before play time"
@@ -420,7 +420,7 @@ async def measure_http(run: Run) -> Measured:
             await stream.async_stop()
             await releases.async_close()
     finally:
-        stop(server)
+        stop_process(server)
     chunk_frames = int(chunk_bytes) // (2 * SERVED_CHANNELS)
 
     def sent(end: int) -> float:

@@ -20,6 +20,8 @@ from music_mood_core.raw_pcm_udp import (
     validate_udp_endpoint,
 )
 
+from tests.integration.processes import free_port
+
 MODEL_RATE = 22050
 MIC = parse_format("16000:s16le:1")
 STEREO = parse_format("48000:s16le:2")
@@ -33,12 +35,6 @@ def _sockets_allowed(request: pytest.FixtureRequest) -> None:
     """Home Assistant's test plugin turns sockets off (pytest-socket); these tests need UDP ones."""
     if request.config.pluginmanager.has_plugin("socket"):
         request.getfixturevalue("socket_enabled")
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.parametrize(
@@ -78,7 +74,9 @@ def test_names_privileged_ports_and_multicast_are_refused(
 
 def test_datagrams_are_cut_to_whole_frames_and_oversized_ones_dropped() -> None:
     async def scenario() -> tuple[bytes, int, int]:
-        receiver = UdpPcmReceiver("127.0.0.1", free_udp_port(), STEREO, max_datagram_bytes=1000)
+        receiver = UdpPcmReceiver(
+            "127.0.0.1", free_port(socket.SOCK_DGRAM), STEREO, max_datagram_bytes=1000
+        )
         await receiver.open()
         port = receiver.bound_port
         assert port is not None
@@ -105,7 +103,9 @@ def test_a_sender_nobody_reads_costs_at_most_the_buffer_keeping_the_newest_audio
     limit = 4000
 
     async def scenario() -> tuple[bytes, int, int]:
-        receiver = UdpPcmReceiver("127.0.0.1", free_udp_port(), STEREO, max_buffered_bytes=limit)
+        receiver = UdpPcmReceiver(
+            "127.0.0.1", free_port(socket.SOCK_DGRAM), STEREO, max_buffered_bytes=limit
+        )
         await receiver.open()
         port = receiver.bound_port
         assert port is not None
@@ -143,7 +143,7 @@ def test_a_port_in_use_is_a_clear_error() -> None:
 def test_an_address_that_is_not_this_machines_is_a_clear_error() -> None:
     async def scenario() -> None:
         # 192.0.2.0/24 is reserved for documentation: no interface here has it.
-        await UdpPcmReceiver("192.0.2.1", free_udp_port(), MIC).open()
+        await UdpPcmReceiver("192.0.2.1", free_port(socket.SOCK_DGRAM), MIC).open()
 
     with pytest.raises(RawPcmSourceError, match="not one of this machine's"):
         asyncio.run(scenario())
@@ -160,7 +160,7 @@ def test_the_receiver_refuses_limits_it_cannot_keep() -> None:
 
 def test_no_sender_means_waiting_for_audio() -> None:
     async def scenario() -> str:
-        receiver = UdpPcmReceiver("127.0.0.1", free_udp_port(), MIC)
+        receiver = UdpPcmReceiver("127.0.0.1", free_port(socket.SOCK_DGRAM), MIC)
         decoder = RawPcmDecoder(receiver, MIC, MODEL_RATE)
         await decoder.start()
         try:
@@ -194,7 +194,7 @@ def test_a_real_ffmpeg_sender_decodes_exactly_as_the_same_bytes_from_a_file(
     ).stdout
 
     async def scenario() -> tuple[bytes, int, int]:
-        port = free_udp_port()
+        port = free_port(socket.SOCK_DGRAM)
         receiver = UdpPcmReceiver("127.0.0.1", port, MIC)
         decoder = RawPcmDecoder(receiver, MIC, MODEL_RATE)
         await decoder.start()

@@ -264,12 +264,6 @@ def _wait_for_tcp(port: int) -> None:
     raise AssertionError(f"nothing answered on port {port}")
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _bound_udp_ports() -> set[int]:
     ports = set()
     for table in ("/proc/net/udp", "/proc/net/udp6"):
@@ -294,7 +288,7 @@ async def test_an_sdp_document_over_http_binds_no_udp_port(
     """A media player (or a typed URL) serving SDP would make ffmpeg listen on UDP ports on every
     interface and decode whatever anyone sends there."""
     folder, base_url = web_folder
-    udp_port = _free_udp_port()
+    udp_port = free_port(socket.SOCK_DGRAM)
     (folder / "radio.sdp").write_text(_sdp(udp_port))
     url = f"{base_url}/radio.sdp"
 
