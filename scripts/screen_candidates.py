@@ -205,8 +205,9 @@ def idea_inputs(item: ItemStats, idea: Idea) -> Any:
 
 def labelled_rows(item: ItemStats, idea: Idea, every: int = 1) -> tuple[Any, Any]:
     """(inputs, targets) at every ``every``th labelled time of the item that its excerpts cover."""
-    labelled = ~np.isnan(item.targets).all(axis=1)
-    keep = np.nonzero(labelled & (item.label_rows >= 0))[0][::every]
+    from training.excerpt_cache import labelled_and_covered
+
+    keep = labelled_and_covered(item.targets, item.label_rows)[::every]
     return idea_inputs(item, idea)[item.label_rows[keep]], item.targets[keep]
 
 

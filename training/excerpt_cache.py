@@ -33,8 +33,24 @@ class Excerpts:
 
     def at(self, times_s: NDArray[np.float64]) -> NDArray[np.int64]:
         """Row index of each requested end time (-1 where the file holds no such excerpt)."""
-        index = {round(float(t) / HOP_S): k for k, t in enumerate(self.times_s)}
-        return np.array([index.get(round(float(t) / HOP_S), -1) for t in times_s], np.int64)
+        return rows_at(self.times_s, times_s)
+
+
+def rows_at(
+    end_times_s: NDArray[np.float64], wanted_s: NDArray[np.float64], hop_s: float = HOP_S
+) -> NDArray[np.int64]:
+    """Row of each wanted end time among ``end_times_s``, matched on the hop grid (-1: none)."""
+    index = {round(float(t) / hop_s): k for k, t in enumerate(end_times_s)}
+    return np.array([index.get(round(float(t) / hop_s), -1) for t in wanted_s], np.int64)
+
+
+def labelled_and_covered(
+    targets: NDArray[np.floating], rows: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Indices of the label times that are scored: at least one axis labelled, and an excerpt
+    ending there (``rows`` from :func:`rows_at`, -1 where none)."""
+    covered: NDArray[np.int64] = np.nonzero(~np.isnan(targets).all(axis=1) & (rows >= 0))[0]
+    return covered
 
 
 def _content_key(path: Path) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .config import HOP_S
-from .excerpt_cache import cached_excerpts
+from .excerpt_cache import cached_excerpts, labelled_and_covered
 
 # Defaults of `music-mood-train default --set-weight`: every set pulls with the same total weight
 # whatever its number of excerpts. The study's clips are not trained on (weight 0): only 8 songs of
@@ -67,9 +67,8 @@ def assemble(
     total = len(items)
     for position, item in enumerate(items):
         excerpts = cached_excerpts(item.audio, cache_dir)  # type: ignore[attr-defined]
-        labelled = ~np.isnan(item.targets).all(axis=1)  # type: ignore[attr-defined]
         rows = excerpts.at(item.times_s)  # type: ignore[attr-defined]
-        keep = np.nonzero(labelled & (rows >= 0))[0][::stride]
+        keep = labelled_and_covered(item.targets, rows)[::stride]  # type: ignore[attr-defined]
         if keep.size == 0:
             continue
         keys.append((item.set_name, item.item_id))  # type: ignore[attr-defined]

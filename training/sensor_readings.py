@@ -15,6 +15,7 @@ from music_mood_core.timeline import Timeline
 from numpy.typing import NDArray
 
 from .datasets.items import LabelledItem
+from .excerpt_cache import labelled_and_covered, rows_at
 from .quality import ItemPredictions
 
 
@@ -57,7 +58,6 @@ def at_label_times(
     """
     if len(values) != len(readings):
         raise ValueError(f"{len(values)} values for {len(readings)} readings")
-    row_of_hop = {round(float(t) / hop_s): row for row, t in enumerate(readings.times_s)}
-    rows = np.array([row_of_hop.get(round(float(t) / hop_s), -1) for t in item.times_s])
-    keep = np.nonzero(~np.isnan(item.targets).all(axis=1) & (rows >= 0))[0]
+    rows = rows_at(readings.times_s, item.times_s, hop_s)
+    keep = labelled_and_covered(item.targets, rows)
     return ItemPredictions(item.item_id, values[rows[keep]], item.targets[keep].astype(np.float64))
