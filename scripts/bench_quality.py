@@ -222,17 +222,17 @@ def main() -> int:
         # Our current models, also scored as published on the study's clips.
         current: dict[str, MoodModel] = {}
 
-        def from_file(path: Path, label: str) -> Predict:
+        def add_model(label: str, path: Path, *, published: bool = True) -> None:
             model = load_model(path)
-            if label != "first bundled model (study GRU)":
+            models[label] = lambda f, levels: np.asarray(model.predict(f, levels), np.float64)
+            if published:
                 current[label] = model
-            return lambda f, levels: np.asarray(model.predict(f, levels), np.float64)
 
-        first = "first bundled model (study GRU)"
-        models[first] = from_file(old_model_file(Path(folder)), first)
+        # The first bundled model was trained on the study's clips: no published view of them.
+        add_model("first bundled model (study GRU)", old_model_file(Path(folder)), published=False)
         for path in sorted((args.run / "candidates").glob("*.onnx")):
-            models[f"candidate {path.stem}"] = from_file(path, f"candidate {path.stem}")
-        models["shipped model"] = from_file(args.shipped, "shipped model")
+            add_model(f"candidate {path.stem}", path)
+        add_model("shipped model", args.shipped)
 
         rows: dict[str, dict[str, dict[str, float]]] = {}
         for label, predict in models.items():

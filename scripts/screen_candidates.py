@@ -45,6 +45,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,22 +115,32 @@ class ItemStats:
     )  # name -> (hops, k), see temporal_statistics
 
 
-def temporal_statistics(features: Any, levels: Any) -> dict[str, Any]:
-    """Statistics of the frames' order per hop excerpt, for the ``temporal`` ideas."""
+# The ``temporal`` statistics computed from the cached features; ``audio_mode`` needs the audio.
+FEATURE_TEMPORAL = ("dynamics", "pulse", "pulse_clarity", "mode")
+
+
+def temporal_statistics(
+    features: Any, levels: Any, wanted: Collection[str] = FEATURE_TEMPORAL
+) -> dict[str, Any]:
+    """The ``wanted`` statistics of the frames per hop excerpt, for the ``temporal`` ideas."""
     from training.excerpt_dynamics import PULSE_FIXED_LAGS, excerpt_pulse, frame_change
     from training.excerpt_tonality import mode_statistics, reference_chroma
 
-    pulse = excerpt_pulse(features, levels)
-    return {
-        "mode": mode_statistics(reference_chroma(features)),
-        "dynamics": frame_change(features),
-        "pulse": pulse,
-        "pulse_clarity": pulse[:, :: 1 + len(PULSE_FIXED_LAGS)],  # the largest value per envelope
-    }
+    out: dict[str, Any] = {}
+    if "dynamics" in wanted:
+        out["dynamics"] = frame_change(features)
+    if "pulse" in wanted or "pulse_clarity" in wanted:
+        pulse = excerpt_pulse(features, levels)
+        out["pulse"] = pulse
+        out["pulse_clarity"] = pulse[:, :: 1 + len(PULSE_FIXED_LAGS)]  # the largest per envelope
+    if "mode" in wanted:
+        out["mode"] = mode_statistics(reference_chroma(features))
+    return out
 
 
-def item_statistics(run: Path, data: Path | None, *, audio_mode: bool) -> list[ItemStats]:
-    """Statistics of every split item; ``audio_mode`` also decodes each file for its own chroma."""
+def item_statistics(run: Path, data: Path | None, temporal: Collection[str]) -> list[ItemStats]:
+    """Statistics of every split item, with the ``temporal`` ones the ideas ask for
+    (``audio_mode`` decodes each file again for its own chroma)."""
     from training.clip_floor import clip_inputs
     from training.config import SAMPLE_RATE
     from training.datasets import SET_NAMES, data_root, default_cache_dir, load_set, read_split
@@ -154,11 +165,11 @@ def item_statistics(run: Path, data: Path | None, *, audio_mode: bool) -> list[I
             spread = np.abs(features - mean[:, None]).mean(axis=1)
             level_spread = np.abs(levels - levels.mean(axis=1, keepdims=True)).mean(axis=1)
             change = np.abs(np.diff(levels, axis=1)).mean(axis=1)
-            temporal = temporal_statistics(features, levels)
-            if audio_mode:
+            order = temporal_statistics(features, levels, temporal)
+            if "audio_mode" in temporal:
                 samples = decode_audio(item.audio, SAMPLE_RATE)
                 chroma = audio_chroma(samples, SAMPLE_RATE, excerpts.times_s)
-                temporal["audio_mode"] = mode_statistics(chroma)
+                order["audio_mode"] = mode_statistics(chroma)
             out.append(
                 ItemStats(
                     name,
@@ -171,7 +182,7 @@ def item_statistics(run: Path, data: Path | None, *, audio_mode: bool) -> list[I
                     item.targets,
                     np.concatenate([mean, spread, level_spread[:, None], change[:, None]], axis=1),
                     clip_inputs(excerpts.features, excerpts.levels),
-                    temporal,
+                    order,
                 )
             )
     return out
@@ -399,8 +410,9 @@ def main() -> int:
 
     torch.set_num_threads(1)
     names = args.ideas.split(",")
-    audio_mode = any("audio_mode" in IDEAS[name].temporal for name in names)
-    items = item_statistics(args.run, args.data, audio_mode=audio_mode)
+    items = item_statistics(
+        args.run, args.data, {kind for name in names for kind in IDEAS[name].temporal}
+    )
     results = {}
     for name in names:
         started = time.perf_counter()
