@@ -29,6 +29,7 @@ REFERENCE_CHROMA_COLUMNS = tuple(FEATURE_NAMES.index(f"chroma_{i}") for i in ran
 STFT_WINDOW = 4096
 STFT_HOP = 2048
 STFT_BAND_HZ = (80.0, 4000.0)
+MIDDLE_C_HZ = 261.6256  # pitch class 0 (equal temperament, A4 = 440 Hz)
 EXCERPT_S = 3.0
 
 
@@ -68,7 +69,7 @@ def pitch_class_map(sample_rate: int) -> NDArray[np.float64]:
     freqs = np.fft.rfftfreq(STFT_WINDOW, 1.0 / sample_rate)
     low, high = STFT_BAND_HZ
     inside = (freqs >= low) & (freqs <= high)
-    classes = np.round(12 * np.log2(freqs[inside] / 261.6256)).astype(int) % 12
+    classes = np.round(12 * np.log2(freqs[inside] / MIDDLE_C_HZ)).astype(int) % 12
     mapping = np.zeros((freqs.size, 12))
     mapping[np.nonzero(inside)[0], classes] = 1.0
     return mapping
