@@ -9,20 +9,27 @@ import threading
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
+
+
+def chords(seconds: float, sample_rate: int, seed: int, sides: int = 1) -> NDArray[np.int16]:
+    """(samples, sides) int16: chords changing every 0.5 s over a little noise, a line per side:
+    something for the model to hear."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(round(seconds * sample_rate)) / sample_rate
+    segment = np.floor(t / 0.5).astype(np.int64)
+    roots = 110.0 * 2.0 ** (rng.integers(0, 24, (sides, segment.max() + 1)) / 12.0)
+    lines = [
+        sum(np.sin(2 * np.pi * roots[side][segment] * ratio * t) for ratio in (1, 1.25, 1.5)) / 4
+        + 0.01 * rng.standard_normal(t.size)
+        for side in range(sides)
+    ]
+    return (np.clip(np.stack(lines, 1), -1, 1) * 32767).round().astype(np.int16)
 
 
 def chords_s16le(seconds: float, seed: int = 5) -> bytes:
-    """48 kHz stereo s16le: chords changing every 0.5 s over a little noise, a line per side."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(round(seconds * 48000)) / 48000
-    segment = np.floor(t / 0.5).astype(np.int64)
-    roots = 110.0 * 2.0 ** (rng.integers(0, 24, (2, segment.max() + 1)) / 12.0)
-    sides = [
-        sum(np.sin(2 * np.pi * roots[side][segment] * ratio * t) for ratio in (1, 1.25, 1.5)) / 4
-        + 0.01 * rng.standard_normal(t.size)
-        for side in range(2)
-    ]
-    return (np.clip(np.stack(sides, 1), -1, 1) * 32767).round().astype("<i2").tobytes()
+    """48 kHz stereo s16le :func:`chords`."""
+    return chords(seconds, 48000, seed, sides=2).astype("<i2").tobytes()
 
 
 def write_into(fifo: Path, data: bytes) -> threading.Thread:

@@ -27,6 +27,7 @@ from music_mood_core.timeline import timeline
 from numpy.typing import NDArray
 
 from tests import polling
+from tests.raw_pcm_players import chords
 
 MODEL_FILE = Path(__file__).parents[1] / "fixtures" / "models" / "ensemble.onnx"
 WAIT_S = 30.0
@@ -105,14 +106,7 @@ class LoadedModel:
 
 
 def _music(seconds: float, sample_rate: int) -> NDArray[np.int16]:
-    """Chords changing every half second over a little noise: something for the model to hear."""
-    rng = np.random.default_rng(3)
-    t = np.arange(round(seconds * sample_rate)) / sample_rate
-    segment = np.floor(t / 0.5).astype(np.int64)
-    roots = 110.0 * 2.0 ** (rng.integers(0, 24, segment.max() + 1) / 12.0)
-    signal = sum(np.sin(2 * np.pi * roots[segment] * ratio * t) for ratio in (1, 1.25, 1.5)) / 4
-    signal = signal + 0.01 * rng.standard_normal(t.size)
-    return np.round(np.clip(signal, -1, 1) * 32767).astype(np.int16)
+    return chords(seconds, sample_rate, seed=3)[:, 0]
 
 
 def _loop(
